@@ -1,0 +1,77 @@
+import { CpuBackend } from './cpu.js';
+import type { Tensor } from './tensor.js';
+
+/** A scalar coefficient, or one coefficient per batch row (length = rows). */
+export type Coef = number | Float64Array;
+
+/** A row-major float64 matrix, used for distances, log-weights and other reductions. */
+export interface Matrix64 {
+  readonly data: Float64Array;
+  readonly rows: number;
+  readonly cols: number;
+}
+
+/**
+ * The operations phys algorithms need from a compute backend. Algorithms are written once against
+ * this interface; a backend decides how (plain TypeScript, WASM, native, GPU). Every operation
+ * checks shapes and throws {@link ShapeError} naming the argument. Operations that take `out`
+ * write into it (it may alias an input) and return it; without `out` they allocate.
+ */
+export interface Backend {
+  readonly name: string;
+
+  /**
+   * Fused linear combination `out = sum_k coef_k * x_k` in one pass over memory. Each coefficient
+   * is a scalar or a per-row vector. Solver updates (Euler, Heun, DDIM, churn) are one call.
+   */
+  lincomb(terms: readonly (readonly [Coef, Tensor])[], out?: Tensor): Tensor;
+
+  /** `out = a*x + b*y` (the two-term {@link Backend.lincomb}). */
+  axpby(a: Coef, x: Tensor, b: Coef, y: Tensor, out?: Tensor): Tensor;
+
+  /** `out = x * s` with `s` scalar or per row. */
+  scaleRows(x: Tensor, s: Coef, out?: Tensor): Tensor;
+
+  /** Elementwise product `out = x * y`. */
+  mul(x: Tensor, y: Tensor, out?: Tensor): Tensor;
+
+  /** Per-row sum, accumulated in float64. */
+  rowSum(x: Tensor): Float64Array;
+
+  /** Per-row dot product `<x_i, y_i>`, float64. */
+  rowDot(x: Tensor, y: Tensor): Float64Array;
+
+  /** Per-row squared Euclidean norm, float64. */
+  rowNormSq(x: Tensor): Float64Array;
+
+  /** Per-row Euclidean norm, float64. */
+  rowNorm(x: Tensor): Float64Array;
+
+  /** Matrix product of 2-D views: `a` is `[M, K]` (or `[K, M]` with transA), `b` is `[K, N]` (or `[N, K]` with transB). */
+  matmul(a: Tensor, b: Tensor, options?: { transA?: boolean; transB?: boolean }): Tensor;
+
+  /** Squared distances `|x_i - y_j|^2` between the rows of `x` `[B, ...]` and `y` `[n, ...]`, as a `[B, n]` float64 matrix. */
+  pairwiseSqDist(x: Tensor, y: Tensor): Matrix64;
+
+  /**
+   * Row-wise softmax of a float64 matrix, in place, max-subtracted; returns the row log-sum-exp.
+   * Weights below exp(-745) flush to 0; a row of all -Infinity throws.
+   */
+  softmaxRows(logits: Matrix64): Float64Array;
+
+  /** `out[i] = sum_j w[i, j] * y[j]`: `w` is `[B, n]` float64, `y` is `[n, ...]`; returns `[B, ...]`. */
+  weightedSum(w: Matrix64, y: Tensor): Tensor;
+}
+
+let current: Backend | undefined;
+
+/** Makes `backend` the one {@link getBackend} returns (e.g. a faster backend after it loads). */
+export function setBackend(backend: Backend): void {
+  current = backend;
+}
+
+/** The active backend: the one last passed to {@link setBackend}, else the CPU reference backend. */
+export function getBackend(): Backend {
+  current ??= new CpuBackend();
+  return current;
+}

@@ -1,0 +1,115 @@
+import { ShapeError, ValueError } from './errors.js';
+
+/** Number of elements of a shape. */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/** `[2,3,4]` -> `"[2, 3, 4]"`, for messages. */
+export function formatShape(shape: readonly number[]): string {
+  return `[${shape.join(', ')}]`;
+}
+
+/**
+ * A float32, row-major, batch-first tensor. `shape[0]` is the batch (row) count; each row holds
+ * `rowSize = product(shape.slice(1))` contiguous values. Tensors are plain views over a
+ * `Float32Array`; `dispose()` releases device memory on backends that hold any (no-op on CPU) so
+ * code written against the CPU backend also runs on device backends.
+ */
+export class Tensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+  /** Values per batch row: `product(shape.slice(1))`. */
+  readonly rowSize: number;
+
+  constructor(data: Float32Array, shape: readonly number[]) {
+    for (const d of shape) {
+      if (!(Number.isInteger(d) && d >= 0)) throw new ValueError('shape', shape, 'non-negative integer dimensions');
+    }
+    if (shape.length === 0) throw new ValueError('shape', shape, 'at least one dimension (batch-first)');
+    const size = shapeSize(shape);
+    if (data.length !== size) {
+      throw new ShapeError('data', `${size} elements for shape ${formatShape(shape)}`, `${data.length} elements`);
+    }
+    this.data = data;
+    this.shape = Object.freeze([...shape]);
+    this.rowSize = shapeSize(shape.slice(1));
+  }
+
+  /** A zero tensor of `shape`. */
+  static zeros(shape: readonly number[]): Tensor {
+    return new Tensor(new Float32Array(shapeSize(shape)), shape);
+  }
+
+  /** A tensor copying `values` (any numeric array) with `shape`. */
+  static from(values: ArrayLike<number>, shape: readonly number[]): Tensor {
+    return new Tensor(Float32Array.from(values), shape);
+  }
+
+  /** Batch size (`shape[0]`). */
+  get rows(): number {
+    return this.shape[0]!;
+  }
+
+  /** Total number of elements. */
+  get size(): number {
+    return this.data.length;
+  }
+
+  /** A deep copy. */
+  clone(): Tensor {
+    return new Tensor(this.data.slice(), this.shape);
+  }
+
+  /** Same data, new shape with the same number of elements (no copy). */
+  reshape(shape: readonly number[]): Tensor {
+    return new Tensor(this.data, shape);
+  }
+
+  /** Rows `[start, end)` as a view sharing memory with this tensor. */
+  sliceRows(start: number, end: number): Tensor {
+    const rs = this.rowSize;
+    return new Tensor(this.data.subarray(start * rs, end * rs), [end - start, ...this.shape.slice(1)]);
+  }
+
+  /** Row `i` as a Float32Array view. */
+  row(i: number): Float32Array {
+    const rs = this.rowSize;
+    return this.data.subarray(i * rs, (i + 1) * rs);
+  }
+
+  /** Release backend memory. A no-op for CPU tensors; safe to call twice. */
+  dispose(): void {
+    /* CPU tensors are garbage collected. */
+  }
+}
+
+/** Throws {@link ShapeError} unless `t.shape` equals `expected`. */
+export function assertShape(t: Tensor, expected: readonly number[], argument: string): void {
+  if (t.shape.length !== expected.length || t.shape.some((d, i) => d !== expected[i])) {
+    throw new ShapeError(argument, formatShape(expected), formatShape(t.shape));
+  }
+}
+
+/** Throws {@link ShapeError} unless both tensors have the same shape. */
+export function assertSameShape(a: Tensor, b: Tensor, argumentA: string, argumentB: string): void {
+  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
+    throw new ShapeError(argumentB, `${formatShape(a.shape)} (the shape of ${argumentA})`, formatShape(b.shape));
+  }
+}
+
+/**
+ * Runs `fn` and disposes every tensor registered with the `track` callback it receives, except
+ * the returned one. Use it in loops so device backends free temporaries.
+ */
+export function tidy<T>(fn: (track: <U extends Tensor>(t: U) => U) => T): T {
+  const tracked: Tensor[] = [];
+  const result = fn((t) => {
+    tracked.push(t);
+    return t;
+  });
+  for (const t of tracked) if (t !== (result as unknown)) t.dispose();
+  return result;
+}

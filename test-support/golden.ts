@@ -1,0 +1,41 @@
+// Loads golden files from ../shared/golden (beside the repository root). Tests only; never copied
+// into the repository.
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Absolute path of the shared golden folder (`PHYS_GOLDEN_DIR` overrides). */
+export const goldenDir = process.env.PHYS_GOLDEN_DIR ?? path.resolve(repoRoot, '..', 'shared', 'golden');
+
+/** Parsed JSON of `../shared/golden/<name>`; throws with the path tried when it is missing. */
+export function loadGolden<T = any>(name: string): T {
+  const file = path.join(goldenDir, name);
+  if (!existsSync(file)) throw new Error(`golden file not found: ${file} (set PHYS_GOLDEN_DIR)`);
+  return JSON.parse(readFileSync(file, 'utf8')) as T;
+}
+
+/** Asserts |a - e| <= atol + rtol*|e| elementwise, reporting the worst index. */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, rtol: number, atol: number, what = 'value'): void {
+  if (actual.length !== expected.length) throw new Error(`${what}: length ${actual.length} != expected ${expected.length}`);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!;
+    const e = expected[i]!;
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    throw new Error(`${what}[${worst}]: got ${actual[worst]}, expected ${expected[worst]} (rtol ${rtol}, atol ${atol})`);
+  }
+}
+
+/** Flattens nested number arrays. */
+export function flat(x: unknown): number[] {
+  return Array.isArray(x) ? x.flatMap(flat) : [x as number];
+}
