@@ -1,6 +1,6 @@
 import type { Backend, Coef, Matrix64 } from './backend.js';
 import { ShapeError, ValueError } from './errors.js';
-import { Tensor, assertSameShape, formatShape } from './tensor.js';
+import { Tensor, allocate, assertSameShape, formatShape } from './tensor.js';
 
 function coefAt(c: Coef, row: number): number {
   return typeof c === 'number' ? c : c[row]!;
@@ -11,7 +11,7 @@ function checkCoef(c: Coef, rows: number, argument: string): void {
 }
 
 function outFor(like: Tensor, out: Tensor | undefined, argument = 'out'): Tensor {
-  if (!out) return Tensor.zeros(like.shape);
+  if (!out) return Tensor.zeros(like.shape, like.dtype);
   assertSameShape(like, out, 'the inputs', argument);
   return out;
 }
@@ -22,8 +22,8 @@ function as2d(t: Tensor, argument: string): [number, number] {
 }
 
 /**
- * The reference backend: plain TypeScript over `Float32Array`, float64 accumulation. Every other
- * backend is tested against it.
+ * The reference backend: plain TypeScript over float32 or float64 tensors (outputs take the
+ * inputs' dtype), float64 accumulation. Every other backend is tested against it.
  */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
@@ -123,7 +123,7 @@ export class CpuBackend implements Backend {
     if (k !== kb) throw new ShapeError('b', `inner dimension ${k} (from a ${formatShape(a.shape)})`, formatShape(b.shape));
     const A = a.data;
     const B = b.data;
-    const out = new Float32Array(m * n);
+    const out = allocate(m * n, a.dtype);
     const aStride = options.transA ? [1, m] : [k, 1];
     const acc = new Float64Array(n);
     for (let i = 0; i < m; i++) {
@@ -190,7 +190,7 @@ export class CpuBackend implements Backend {
   weightedSum(w: Matrix64, y: Tensor): Tensor {
     if (w.cols !== y.rows) throw new ShapeError('y', `${w.cols} rows (the columns of w)`, formatShape(y.shape));
     const N = y.rowSize;
-    const out = new Float32Array(w.rows * N);
+    const out = allocate(w.rows * N, y.dtype);
     const acc = new Float64Array(N);
     for (let i = 0; i < w.rows; i++) {
       acc.fill(0);

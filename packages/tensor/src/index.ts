@@ -1,6 +1,7 @@
 export { PhysError, ShapeError, ValueError, NonFiniteError } from './errors.js';
 export { assertFinite, assertPositive, assertInteger, firstNonFinite } from './check.js';
-export { Tensor, shapeSize, formatShape, assertShape, assertSameShape, tidy } from './tensor.js';
+export type { DType, TensorData } from './tensor.js';
+export { Tensor, allocate, shapeSize, formatShape, assertShape, assertSameShape, tidy } from './tensor.js';
 export type { Backend, Coef, Matrix64 } from './backend.js';
 export { getBackend, setBackend } from './backend.js';
 export { CpuBackend } from './cpu.js';
@@ -8,3 +9,4 @@ export { philox4x32 } from './philox.js';
 export { PhiloxRng, ReplayRandom, normalizeRows } from './rng.js';
 export type { Random, PhiloxRngOptions, ReplayDraws } from './rng.js';
 export { fromNdarray, toNdarray } from './ndarray.js';
+export type { Denoiser } from './denoiser.js';

@@ -1,16 +1,17 @@
 import ndarray, { type NdArray } from 'ndarray';
 import { ValueError } from './errors.js';
-import { Tensor, shapeSize } from './tensor.js';
+import { Tensor, allocate, shapeSize, type DType, type TensorData } from './tensor.js';
 
 /**
- * A {@link Tensor} from a scijs `ndarray` of any dtype and strides (copied into float32,
- * row-major). The first dimension is the batch.
+ * A {@link Tensor} from a scijs `ndarray` of any dtype and strides (copied, row-major). The first
+ * dimension is the batch. The tensor is float64 when `dtype` says so or the source holds a
+ * Float64Array, else float32.
  */
-export function fromNdarray(array: NdArray): Tensor {
+export function fromNdarray(array: NdArray, dtype?: DType): Tensor {
   const shape = array.shape.slice();
   if (shape.length === 0) throw new ValueError('array.shape', shape, 'at least one dimension');
   const size = shapeSize(shape);
-  const out = new Float32Array(size);
+  const out = allocate(size, dtype ?? (array.data instanceof Float64Array ? 'float64' : 'float32'));
   const data = array.data;
   const read = 'get' in data ? (i: number) => data.get(i) : (i: number) => (data as ArrayLike<number>)[i]!;
   const idx = new Array<number>(shape.length).fill(0);
@@ -27,6 +28,6 @@ export function fromNdarray(array: NdArray): Tensor {
 }
 
 /** A scijs `ndarray` view over the tensor's memory (no copy). */
-export function toNdarray(t: Tensor): NdArray<Float32Array> {
+export function toNdarray(t: Tensor): NdArray<TensorData> {
   return ndarray(t.data, [...t.shape]);
 }

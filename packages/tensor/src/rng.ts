@@ -1,6 +1,6 @@
 import { ValueError, ShapeError } from './errors.js';
 import { philox4x32 } from './philox.js';
-import { Tensor, formatShape, shapeSize } from './tensor.js';
+import { Tensor, formatShape, shapeSize, type DType, type TensorData } from './tensor.js';
 
 const TWO_PI = 2 * Math.PI;
 const U32 = 4294967296;
@@ -11,16 +11,16 @@ const U32 = 4294967296;
  * a reference implementation). Row `r` of every returned batch is sample `r` of the batch.
  */
 export interface Random {
-  /** Standard normal draws, batch-first `shape`. */
-  normal(shape: readonly number[]): Tensor;
+  /** Standard normal draws, batch-first `shape` (float32 unless `dtype` says otherwise). */
+  normal(shape: readonly number[], dtype?: DType): Tensor;
   /** Uniform draws in the open interval (0, 1). */
-  uniform(shape: readonly number[]): Tensor;
+  uniform(shape: readonly number[], dtype?: DType): Tensor;
   /** One Gamma(shape = `alpha`, scale 1) draw per row, in float64. */
   gamma(alpha: number, rows: number): Float64Array;
   /** One Beta(`a`, `b`) draw per row, in float64. */
   beta(a: number, b: number, rows: number): Float64Array;
   /** Uniformly distributed unit vectors: each row of `shape` has Euclidean norm 1. */
-  direction(shape: readonly number[]): Tensor;
+  direction(shape: readonly number[], dtype?: DType): Tensor;
 }
 
 /** Options of {@link PhiloxRng}. */
@@ -90,21 +90,23 @@ export class PhiloxRng implements Random {
     return c;
   }
 
-  normal(shape: readonly number[]): Tensor {
-    const out = Tensor.zeros(checkShape(shape));
+  normal(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    const out = Tensor.zeros(checkShape(shape), dtype);
     const call = this.nextCall();
     const rs = out.rowSize;
     for (let r = 0; r < out.rows; r++) this.rowStream(r, call).fillNormal(out.data, r * rs, rs);
     return out;
   }
 
-  uniform(shape: readonly number[]): Tensor {
-    const out = Tensor.zeros(checkShape(shape));
+  uniform(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    const out = Tensor.zeros(checkShape(shape), dtype);
     const call = this.nextCall();
     const rs = out.rowSize;
     for (let r = 0; r < out.rows; r++) {
       const s = this.rowStream(r, call);
-      for (let j = 0; j < rs; j++) out.data[r * rs + j] = ((s.nextWord() >>> 8) + 0.5) / 16777216;
+      // float32: 24-bit uniforms, exactly representable and never 0 or 1; float64: 32-bit.
+      if (dtype === 'float32') for (let j = 0; j < rs; j++) out.data[r * rs + j] = ((s.nextWord() >>> 8) + 0.5) / 16777216;
+      else for (let j = 0; j < rs; j++) out.data[r * rs + j] = s.nextUniform();
     }
     return out;
   }
@@ -133,8 +135,8 @@ export class PhiloxRng implements Random {
     return out;
   }
 
-  direction(shape: readonly number[]): Tensor {
-    const out = this.normal(shape);
+  direction(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    const out = this.normal(shape, dtype);
     normalizeRows(out);
     return out;
   }
@@ -193,7 +195,7 @@ class RowStream {
     return rad * Math.cos(theta);
   }
 
-  fillNormal(out: Float32Array, start: number, count: number): void {
+  fillNormal(out: TensorData, start: number, count: number): void {
     for (let j = 0; j < count; j++) out[start + j] = this.nextNormal();
   }
 
@@ -270,11 +272,11 @@ export class ReplayRandom implements Random {
     return draw;
   }
 
-  normal(shape: readonly number[]): Tensor {
-    return Tensor.from(this.take('normal', shapeSize(shape), formatShape(shape)), shape);
+  normal(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return Tensor.from(this.take('normal', shapeSize(shape), formatShape(shape)), shape, dtype);
   }
-  uniform(shape: readonly number[]): Tensor {
-    return Tensor.from(this.take('uniform', shapeSize(shape), formatShape(shape)), shape);
+  uniform(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return Tensor.from(this.take('uniform', shapeSize(shape), formatShape(shape)), shape, dtype);
   }
   gamma(_alpha: number, rows: number): Float64Array {
     return Float64Array.from(this.take('gamma', rows, `${rows} rows`));
@@ -282,7 +284,7 @@ export class ReplayRandom implements Random {
   beta(_a: number, _b: number, rows: number): Float64Array {
     return Float64Array.from(this.take('beta', rows, `${rows} rows`));
   }
-  direction(shape: readonly number[]): Tensor {
-    return Tensor.from(this.take('direction', shapeSize(shape), formatShape(shape)), shape);
+  direction(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return Tensor.from(this.take('direction', shapeSize(shape), formatShape(shape)), shape, dtype);
   }
 }

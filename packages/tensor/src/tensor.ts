@@ -12,19 +12,30 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/** Storage type of a tensor. float32 is the default; float64 serves reference checks and exact work. */
+export type DType = 'float32' | 'float64';
+
+/** The typed array behind a tensor. */
+export type TensorData = Float32Array | Float64Array;
+
+/** A zero-filled typed array of `dtype`. */
+export function allocate(size: number, dtype: DType = 'float32'): TensorData {
+  return dtype === 'float64' ? new Float64Array(size) : new Float32Array(size);
+}
+
 /**
- * A float32, row-major, batch-first tensor. `shape[0]` is the batch (row) count; each row holds
+ * A row-major, batch-first tensor, float32 by default (float64 on request). `shape[0]` is the batch (row) count; each row holds
  * `rowSize = product(shape.slice(1))` contiguous values. Tensors are plain views over a
- * `Float32Array`; `dispose()` releases device memory on backends that hold any (no-op on CPU) so
+ * `Float32Array` (or `Float64Array`); `dispose()` releases device memory on backends that hold any (no-op on CPU) so
  * code written against the CPU backend also runs on device backends.
  */
 export class Tensor {
   readonly shape: readonly number[];
-  readonly data: Float32Array;
+  readonly data: TensorData;
   /** Values per batch row: `product(shape.slice(1))`. */
   readonly rowSize: number;
 
-  constructor(data: Float32Array, shape: readonly number[]) {
+  constructor(data: TensorData, shape: readonly number[]) {
     for (const d of shape) {
       if (!(Number.isInteger(d) && d >= 0)) throw new ValueError('shape', shape, 'non-negative integer dimensions');
     }
@@ -39,13 +50,23 @@ export class Tensor {
   }
 
   /** A zero tensor of `shape`. */
-  static zeros(shape: readonly number[]): Tensor {
-    return new Tensor(new Float32Array(shapeSize(shape)), shape);
+  static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return new Tensor(allocate(shapeSize(shape), dtype), shape);
   }
 
   /** A tensor copying `values` (any numeric array) with `shape`. */
-  static from(values: ArrayLike<number>, shape: readonly number[]): Tensor {
-    return new Tensor(Float32Array.from(values), shape);
+  static from(values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), shape);
+  }
+
+  /** `'float32'` or `'float64'`. */
+  get dtype(): DType {
+    return this.data instanceof Float64Array ? 'float64' : 'float32';
+  }
+
+  /** A copy converted to `dtype` (a copy even when the dtype is unchanged). */
+  astype(dtype: DType): Tensor {
+    return Tensor.from(this.data, this.shape, dtype);
   }
 
   /** Batch size (`shape[0]`). */
@@ -74,8 +95,8 @@ export class Tensor {
     return new Tensor(this.data.subarray(start * rs, end * rs), [end - start, ...this.shape.slice(1)]);
   }
 
-  /** Row `i` as a Float32Array view. */
-  row(i: number): Float32Array {
+  /** Row `i` as a view. */
+  row(i: number): TensorData {
     const rs = this.rowSize;
     return this.data.subarray(i * rs, (i + 1) * rs);
   }

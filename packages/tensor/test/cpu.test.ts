@@ -4,7 +4,7 @@ import { CpuBackend, PhiloxRng, ShapeError, Tensor, assertFinite, NonFiniteError
 const be = new CpuBackend();
 const rng = new PhiloxRng(3);
 
-function naiveMatmul(a: Float32Array, b: Float32Array, m: number, k: number, n: number): number[] {
+function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): number[] {
   const out: number[] = [];
   for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
     let s = 0;
@@ -92,5 +92,17 @@ describe('tensor utilities', () => {
       return track(Tensor.zeros([2]));
     });
     expect(kept.size).toBe(2);
+  });
+});
+
+describe('float64 tensors', () => {
+  it('keep float64 through backend operations and RNG draws', () => {
+    const x = new PhiloxRng(5).normal([3, 4], 'float64');
+    expect(x.dtype).toBe('float64');
+    expect(be.axpby(1 / 3, x, 0, x).data[0]).toBe(x.data[0]! / 3);
+    expect(be.matmul(x, x, { transB: true }).dtype).toBe('float64');
+    expect(x.astype('float32').dtype).toBe('float32');
+    const again = new PhiloxRng(5).normal([3, 4]);
+    expect(Math.abs(again.data[5]! - x.data[5]!)).toBeLessThan(1e-6);
   });
 });

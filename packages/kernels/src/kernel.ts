@@ -1,0 +1,42 @@
+import type { DType, Random, Tensor } from '@phys/tensor';
+
+/** A perturbed training batch and the regression target of the kernel's objective. */
+export interface Perturbed {
+  /** The perturbed batch x ~ p_sigma(x | x0). */
+  readonly x: Tensor;
+  /** The training target (EDM: x0; PFGM++: (x - y)/(r/sqrt(D)), thesis Eq. 8.4). */
+  readonly target: Tensor;
+}
+
+/**
+ * Everything a sampler or a field needs from the physics (../../ARCHITECTURE "Kernel"). All
+ * noise levels are in sigma units (EDM convention); a kernel with an r parameterisation converts
+ * internally (PFGM++: r = sigma*sqrt(D)). A new physics is a new Kernel, never a new sampler.
+ */
+export interface Kernel {
+  /** Short id, e.g. `'edm'`, `'pfgmpp(D=128)'`. */
+  readonly name: string;
+  /** Augmented dimensions D of the PFGM++ family; `Infinity` for Gaussian kernels. */
+  readonly D: number;
+  /** Draws x_T from the prior at noise level `sigmaMax` for a batch of `shape` (batch-first). */
+  prior(shape: readonly number[], sigmaMax: number, rng: Random, dtype?: DType): Tensor;
+  /** Perturbs clean data `x0` at per-row noise levels `sigma` and returns the training target. */
+  perturb(x0: Tensor, sigma: Float64Array, rng: Random): Perturbed;
+  /**
+   * Restart's forward step: moves `x` (at noise `sigmaFrom`) to noise level `sigmaTo` > sigmaFrom
+   * by the kernel's own transition (Gaussian: x + sqrt(sigmaTo^2 - sigmaFrom^2)*eps). `sNoise`
+   * scales the added noise (EDM's S_noise, default 1). Returns a new tensor.
+   */
+  forward(x: Tensor, sigmaFrom: number, sigmaTo: number, rng: Random, sNoise?: number): Tensor;
+  /**
+   * Unnormalised log kernel log p_sigma(x | y) as a function of the squared distance
+   * `sqDist = |x - y|^2` in `n` data dimensions. Posterior-mean denoisers weight data points by
+   * softmax of this over the reference set (Gaussian: -sqDist/(2 sigma^2); PFGM++:
+   * -(n+D)/2 * log(sqDist + r^2)).
+   */
+  logKernel(sqDist: number, sigma: number, n: number): number;
+  /** Normalised log density log p_sigma(x | y) per row of `x` and `y` (same shape). */
+  logDensity(x: Tensor, y: Tensor, sigma: number): Float64Array;
+  /** Score grad_x log p_sigma(x | y) per row (same shape as x). */
+  score(x: Tensor, y: Tensor, sigma: number): Tensor;
+}
