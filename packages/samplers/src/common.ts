@@ -1,0 +1,178 @@
+// Shared machinery of every sampler: schedule validation, the checked denoiser call (NFE count,
+// abort, shape/NaN checks naming the step and sigma), onStep and trajectory recording.
+import { PhysError, Tensor, ValueError, firstNonFinite, formatShape, type Denoiser, type Random } from '@phys/tensor';
+import type { SampleResult, SamplerOptions } from './types.js';
+
+/** What is wrong with a sigma schedule. */
+export type ScheduleProblem = 'empty' | 'too-short' | 'non-finite' | 'negative' | 'not-decreasing';
+
+/**
+ * A sigma schedule is unusable: empty or shorter than two levels, non-finite, negative, or not
+ * strictly decreasing. `index` is the first offending position (-1 for length problems).
+ */
+export class ScheduleError extends ValueError {
+  override name = 'ScheduleError';
+  constructor(
+    argument: string,
+    readonly problem: ScheduleProblem,
+    readonly index: number,
+    value: unknown,
+    expected: string,
+  ) {
+    super(argument, value, expected);
+  }
+}
+
+/** What is wrong with a denoiser's output. */
+export type DenoiserProblem = 'not-a-tensor' | 'shape' | 'non-finite';
+
+/**
+ * The denoiser returned something unusable (not a tensor, the wrong shape, NaN or Infinity). The
+ * message names the sampler step (0-based, counted like `onStep`) and the noise level of the call.
+ */
+export class DenoiserOutputError extends PhysError {
+  override name = 'DenoiserOutputError';
+  constructor(
+    readonly problem: DenoiserProblem,
+    readonly step: number,
+    readonly sigma: number,
+    readonly detail: string,
+  ) {
+    super(`denoiser output at step ${step} (sigma = ${sigma}): ${detail}`);
+  }
+}
+
+/** Options of {@link validateSigmas}. */
+export interface ValidateSigmasOptions {
+  /** Minimum number of levels (default 2: one step). */
+  minLength?: number;
+  /** Whether the final level may be 0 (default true; only the last one can be, by monotonicity). */
+  allowFinalZero?: boolean;
+}
+
+/**
+ * Checks a noise-level schedule and returns it as a fresh Float64Array: at least `minLength`
+ * finite, non-negative, strictly decreasing values (a trailing 0 allowed). Throws
+ * {@link ScheduleError} naming `argument`, the offending index and value.
+ */
+export function validateSigmas(sigmas: ArrayLike<number>, argument = 'sigmas', options: ValidateSigmasOptions = {}): Float64Array {
+  const minLength = options.minLength ?? 2;
+  const allowFinalZero = options.allowFinalZero ?? true;
+  if (sigmas.length === 0) throw new ScheduleError(argument, 'empty', -1, [], `a non-empty list of noise levels`);
+  if (sigmas.length < minLength) {
+    throw new ScheduleError(argument, 'too-short', -1, Array.from(sigmas), `at least ${minLength} noise levels`);
+  }
+  const s = Float64Array.from(sigmas);
+  for (let i = 0; i < s.length; i++) {
+    const v = s[i]!;
+    if (!Number.isFinite(v)) throw new ScheduleError(`${argument}[${i}]`, 'non-finite', i, v, 'a finite noise level');
+    if (v < 0) throw new ScheduleError(`${argument}[${i}]`, 'negative', i, v, 'a noise level >= 0');
+    if (v === 0 && !(allowFinalZero && i === s.length - 1)) {
+      throw new ScheduleError(`${argument}[${i}]`, 'negative', i, v, allowFinalZero ? 'a noise level > 0 (only the last may be 0)' : 'a noise level > 0');
+    }
+    if (i > 0 && !(v < s[i - 1]!)) {
+      throw new ScheduleError(`${argument}[${i}]`, 'not-decreasing', i, v, `a value < ${argument}[${i - 1}] = ${s[i - 1]!} (strictly decreasing)`);
+    }
+  }
+  return s;
+}
+
+/** Throws {@link ValueError} unless `x` is a batch tensor with at least one row and finite values. */
+export function checkInitial(x: unknown, argument = 'x'): Tensor {
+  if (!(x instanceof Tensor)) throw new ValueError(argument, x, 'a Tensor');
+  if (x.rows === 0) throw new ValueError(`${argument}.shape`, x.shape, 'at least one row');
+  const i = firstNonFinite(x.data);
+  if (i >= 0) throw new ValueError(`${argument}[${i}]`, x.data[i], 'a finite value');
+  return x;
+}
+
+/** Throws {@link ValueError} unless `rng` looks like a {@link Random} (stochastic samplers need one). */
+export function checkRandom(rng: unknown, argument = 'rng'): Random {
+  if (typeof rng !== 'object' || rng === null || typeof (rng as Partial<Random>).normal !== 'function') {
+    throw new ValueError(argument, rng, 'a Random (e.g. new PhiloxRng(seed) or a ReplayRandom)');
+  }
+  return rng as Random;
+}
+
+/** Throws {@link ValueError} unless `value` is a finite number >= `min`. */
+export function checkNumber(value: unknown, argument: string, min = -Infinity, max = Infinity): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+    const range = max === Infinity ? (min === -Infinity ? 'a finite number' : `a finite number >= ${min}`) : `a number in [${min}, ${max}]`;
+    throw new ValueError(argument, value, range);
+  }
+  return value;
+}
+
+/**
+ * One sampler run: calls the denoiser (counting NFE, honouring the AbortSignal, checking the
+ * output), reports progress through `onStep` and records the trajectory on request. Samplers and
+ * ODE solvers share one `SamplerRun`, so Restart's inner solves count into the same NFE and steps.
+ */
+export class SamplerRun<C = unknown> {
+  /** Denoiser evaluations so far. */
+  nfe = 0;
+  /** Steps finished so far (the index the next `step()` call reports). */
+  steps = 0;
+  private readonly trajectory: Tensor[] | undefined;
+  private readonly trajectorySigmas: number[] | undefined;
+
+  constructor(
+    readonly denoiser: Denoiser<C>,
+    readonly options: SamplerOptions<C>,
+    x0: Tensor,
+    sigma0: number,
+  ) {
+    if (typeof denoiser !== 'function') throw new ValueError('denoiser', denoiser, 'an async function (x, sigma, cond) => Tensor');
+    if (options.onStep !== undefined && typeof options.onStep !== 'function') throw new ValueError('onStep', options.onStep, 'a function');
+    if (options.trajectory) {
+      this.trajectory = [x0.clone()];
+      this.trajectorySigmas = [sigma0];
+    }
+  }
+
+  /** Throws the signal's reason if the run was aborted. */
+  checkAbort(): void {
+    this.options.signal?.throwIfAborted();
+  }
+
+  /**
+   * D(x; sigma) for every row (`sigma` a scalar or one level per row), counted as one NFE. Checks
+   * the abort signal first and the output's shape and finiteness after, throwing
+   * {@link DenoiserOutputError} naming the current step and sigma.
+   */
+  async denoise(x: Tensor, sigma: number | Float64Array): Promise<Tensor> {
+    this.checkAbort();
+    const sigmas = typeof sigma === 'number' ? new Float64Array(x.rows).fill(sigma) : sigma;
+    const sigmaShown = sigmas[0] ?? NaN;
+    const out: unknown = await this.denoiser(x, sigmas, this.options.cond);
+    this.nfe++;
+    if (!(out instanceof Tensor)) {
+      throw new DenoiserOutputError('not-a-tensor', this.steps, sigmaShown, `expected a Tensor, got ${out === null ? 'null' : typeof out}`);
+    }
+    if (out.shape.length !== x.shape.length || out.shape.some((d, i) => d !== x.shape[i])) {
+      throw new DenoiserOutputError('shape', this.steps, sigmaShown, `expected shape ${formatShape(x.shape)}, found ${formatShape(out.shape)}`);
+    }
+    const bad = firstNonFinite(out.data);
+    if (bad >= 0) {
+      const row = Math.floor(bad / out.rowSize);
+      throw new DenoiserOutputError('non-finite', this.steps, sigmas[row] ?? sigmaShown, `${String(out.data[bad])} at flat index ${bad} (row ${row})`);
+    }
+    return out;
+  }
+
+  /** Marks a finished step that reached `x` at noise level `sigma`: records it and calls `onStep`. */
+  step(x: Tensor, sigma: number): void {
+    if (this.trajectory) {
+      this.trajectory.push(x.clone());
+      this.trajectorySigmas!.push(sigma);
+    }
+    const step = this.steps++;
+    this.options.onStep?.({ step, sigma, nfe: this.nfe });
+  }
+
+  /** The sampler's result for final state `x`. */
+  result(x: Tensor): SampleResult {
+    if (this.trajectory) return { x, nfe: this.nfe, trajectory: this.trajectory, trajectorySigmas: this.trajectorySigmas! };
+    return { x, nfe: this.nfe };
+  }
+}
