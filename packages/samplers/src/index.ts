@@ -5,3 +5,5 @@ export { eulerSolver, heunSolver, churnHeunSolver, odeSample, eulerSample, heunS
 export type { OdeSolver, Churn, EdmStochasticOptions } from './ode.js';
 export { integrateRk45, rk45Sample, IntegrationError } from './rk45.js';
 export type { OdeFunction, Rk45Options, Rk45Result, Rk45StepInfo, Rk45SampleOptions } from './rk45.js';
+export { dpmSolverMultistep, dpmSolverSinglestep, dpmSolverSample, dpmSolverCoefficients } from './dpm-solver.js';
+export type { DpmSolverMultistepOptions, DpmSolverSinglestepOptions, DpmSolverSampleOptions } from './dpm-solver.js';
