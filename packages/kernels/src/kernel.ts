@@ -4,8 +4,18 @@ import type { DType, Random, Tensor } from '@phys/tensor';
 export interface Perturbed {
   /** The perturbed batch x ~ p_sigma(x | x0). */
   readonly x: Tensor;
-  /** The training target (EDM: x0; PFGM++: (x - y)/(r/sqrt(D)), thesis Eq. 8.4). */
+  /**
+   * The regression target of the denoiser objective D(x; sigma) ~ target: the clean batch x0 for
+   * every kernel (EDM Alg. 11 and PFGM++ Alg. 12 of the thesis; this is what the reference code
+   * trains, see golden pfgmpp.json `training_step`). The same tensor as `x0`, not a copy.
+   */
   readonly target: Tensor;
+  /**
+   * The normalised-field target (x - x0)/sigma per row: PFGM++'s (x - y)/(r/sqrt(D)) of thesis
+   * Eq. 8.4 (= sqrt(D) R v / r of Alg. 16), and for Gaussian kernels the noise eps itself
+   * (the epsilon target of Alg. 15). Computed on first access.
+   */
+  readonly fieldTarget: Tensor;
 }
 
 /**
@@ -31,8 +41,10 @@ export interface Kernel {
   /**
    * Unnormalised log kernel log p_sigma(x | y) as a function of the squared distance
    * `sqDist = |x - y|^2` in `n` data dimensions. Posterior-mean denoisers weight data points by
-   * softmax of this over the reference set (Gaussian: -sqDist/(2 sigma^2); PFGM++:
-   * -(n+D)/2 * log(sqDist + r^2)).
+   * softmax of this over the reference set, so terms constant in `sqDist` may be dropped
+   * (Gaussian: -sqDist/(2 sigma^2); PFGM++: -(n+D)/2 * log1p(sqDist/r^2), which is
+   * -(n+D)/2 * log(sqDist + r^2) up to such a constant and tends to the Gaussian one as D -> inf).
+   * Not argument-checked: it sits in inner loops.
    */
   logKernel(sqDist: number, sigma: number, n: number): number;
   /** Normalised log density log p_sigma(x | y) per row of `x` and `y` (same shape). */
