@@ -1,5 +1,6 @@
 import { PhysError, Tensor, ValueError, assertPositive, getBackend, type Denoiser } from '@phys/tensor';
 import { SamplerRun, checkInitial, checkNumber } from './common.js';
+import type { OdeSolver } from './ode.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
 /**
@@ -282,26 +283,65 @@ export async function rk45Sample<C = unknown>(denoiser: Denoiser<C>, x: Tensor, 
   if (!(sigmaMin > 0)) throw new ValueError('sigmaMin', sigmaMin, 'a noise level > 0 (the ODE divides by sigma)');
   if (!(sigmaMax > sigmaMin)) throw new ValueError('sigmaMax', sigmaMax, `a noise level > sigmaMin = ${sigmaMin}`);
   const run = new SamplerRun(denoiser, options, x, sigmaMax);
-  const be = getBackend();
-  const f: OdeFunction = async (sigma, [xs]) => {
-    const d = await run.denoise(xs!, sigma);
-    return [be.axpby(1 / sigma, xs!, -1 / sigma, d)];
-  };
-  const res = await integrateRk45(f, sigmaMax, sigmaMin, [x], {
+  const { maxStep, firstStep, maxNfe } = options;
+  let out = await integratePfOde(run, x, sigmaMax, sigmaMin, {
     rtol: options.rtol ?? 1e-5,
     atol: options.atol ?? 1e-5,
-    ...(options.maxStep !== undefined && { maxStep: options.maxStep }),
-    ...(options.firstStep !== undefined && { firstStep: options.firstStep }),
-    ...(options.maxNfe !== undefined && { maxNfe: options.maxNfe }),
-    ...(options.signal && { signal: options.signal }),
-    onStep: ({ t, y }) => {
-      run.step(y[0]!, t);
-    },
+    ...(maxStep !== undefined && { maxStep }),
+    ...(firstStep !== undefined && { firstStep }),
+    ...(maxNfe !== undefined && { maxNfe }),
   });
-  let out = res.y[0]!;
   if (options.denoise) {
     out = await run.denoise(out, sigmaMin);
     run.step(out, 0);
   }
   return run.result(out);
+}
+
+/** Adaptive RK45 on the PF-ODE through a shared run; each accepted step is one `run.step`. */
+async function integratePfOde<C>(run: SamplerRun<C>, x: Tensor, sigmaFrom: number, sigmaTo: number, options: Rk45SolverOptions): Promise<Tensor> {
+  const be = getBackend();
+  const f: OdeFunction = async (sigma, [xs]) => {
+    const d = await run.denoise(xs!, sigma);
+    return [be.axpby(1 / sigma, xs!, -1 / sigma, d)];
+  };
+  const { rtol, atol, maxStep, firstStep, maxNfe } = options;
+  const res = await integrateRk45(f, sigmaFrom, sigmaTo, [x], {
+    ...(rtol !== undefined && { rtol }),
+    ...(atol !== undefined && { atol }),
+    ...(maxStep !== undefined && { maxStep }),
+    ...(firstStep !== undefined && { firstStep }),
+    ...(maxNfe !== undefined && { maxNfe }),
+    ...(run.options.signal && { signal: run.options.signal }),
+    onStep: ({ t, y }) => {
+      run.step(y[0]!, t);
+    },
+  });
+  return res.y[0]!;
+}
+
+/** Settings of {@link rk45Solver} (scipy defaults: rtol 1e-3, atol 1e-6). */
+export type Rk45SolverOptions = Pick<Rk45Options, 'rtol' | 'atol' | 'maxStep' | 'firstStep' | 'maxNfe'>;
+
+/**
+ * Adaptive RK45 as an {@link OdeSolver} (e.g. Restart's `solver`): integrates the PF-ODE from
+ * the first to the last positive level of the given schedule, choosing its own steps (the
+ * intermediate levels are ignored); a final level of 0 is reached by an Euler step, which
+ * lands exactly on D(x; sigma).
+ */
+export function rk45Solver(options: Rk45SolverOptions = {}): OdeSolver {
+  return {
+    name: 'rk45',
+    async integrate<C>(run: SamplerRun<C>, x: Tensor, sigmas: Float64Array): Promise<Tensor> {
+      const n = sigmas.length - 1;
+      const last = sigmas[n]!;
+      const end = last === 0 ? sigmas[n - 1]! : last;
+      let y = sigmas[0]! > end ? await integratePfOde(run, x, sigmas[0]!, end, options) : x.clone();
+      if (last === 0) {
+        y = await run.denoise(y, end);
+        run.step(y, 0);
+      }
+      return y;
+    },
+  };
 }

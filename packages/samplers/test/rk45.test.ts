@@ -1,6 +1,7 @@
 import { Tensor, ValueError, type Denoiser } from '@phys/tensor';
 import { DenoiserOutputError } from '../src/common.js';
-import { IntegrationError, integrateRk45, rk45Sample, type OdeFunction } from '../src/rk45.js';
+import { odeSample } from '../src/ode.js';
+import { IntegrationError, integrateRk45, rk45Sample, rk45Solver, type OdeFunction } from '../src/rk45.js';
 
 const f64 = (values: number[], shape: number[]): Tensor => Tensor.from(values, shape, 'float64');
 
@@ -154,5 +155,16 @@ describe('rk45Sample (probability-flow ODE dx/dsigma = (x - D)/sigma)', () => {
     expect(err).toBeInstanceOf(DenoiserOutputError);
     expect((err as DenoiserOutputError).sigma).toBeLessThan(1);
     expect((err as DenoiserOutputError).message).toMatch(/step \d+ \(sigma = /);
+  });
+
+  it('works as an OdeSolver: adaptive between the first and last positive level, Euler step onto sigma = 0', async () => {
+    const d = gaussianDenoiser(mu, s);
+    const direct = await rk45Sample(d, x0, { sigmaMax, sigmaMin, rtol: 1e-7, atol: 1e-7 });
+    const viaSolver = await odeSample(d, x0, [sigmaMax, 5, 1, sigmaMin, 0], rk45Solver({ rtol: 1e-7, atol: 1e-7 }));
+    expect(viaSolver.nfe).toBe(direct.nfe + 1);
+    const c = (s * s) / (s * s + sigmaMin ** 2);
+    direct.x.data.forEach((v, i) => {
+      expect(viaSolver.x.data[i]).toBeCloseTo(mu + c * (v - mu), 12);
+    });
   });
 });
