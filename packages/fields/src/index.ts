@@ -4,3 +4,10 @@ export { ringMixture, gridMixture, twoGaussians, restartMixture20d } from './mix
 export type { RingMixtureOptions, GridMixtureOptions, TwoGaussiansOptions, RestartMixtureOptions } from './mixtures.js';
 export { symmetricEigen, logSumExp } from './linalg.js';
 export type { SymmetricEigen } from './linalg.js';
+export { EmptyReferenceError } from './check.js';
+export { posteriorWeights, posteriorMean, empiricalDenoiser } from './posterior.js';
+export type { LogKernel, PosteriorWeights, EmpiricalDenoiserOptions } from './posterior.js';
+export { pfgmppField, scaledPfgmppField, pfgmFieldTarget, pfgmppNormalizedField, logUnitSphereArea } from './electric.js';
+export type { ReducedField, NormalizedFieldOptions } from './electric.js';
+export { stfReferenceBatch, stfTargets, vDsm, vStf, posteriorTvd } from './stf.js';
+export type { Estimate, DiagnosticOptions, VStfOptions } from './stf.js';
