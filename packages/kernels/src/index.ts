@@ -20,3 +20,11 @@ export {
 } from './schedule.js';
 export type { EdmScheduleOptions, VpParams, VpScheduleOptions, VeScheduleOptions } from './schedule.js';
 export { logGamma, logGammaDiff, logBeta, betaInc, betaIncPair } from './special.js';
+export { edmPrecond, vePrecond, vpPrecond, edmLossWeight } from './precond.js';
+export type { Precond, VpPrecondParams } from './precond.js';
+export { logNormalSigma, LogNormalSigma, LogUniformSigma, VpTrainingSigma, trainingBatch } from './training.js';
+export type { SigmaDistribution, LogNormalSigmaOptions, VpTrainingSigmaOptions, TrainingBatch, TrainingBatchOptions } from './training.js';
+export { VeKernel, VpKernel, veKernel, vpKernel, vpPerturb } from './vpve.js';
+export type { VpPerturbed } from './vpve.js';
+export { PfgmKernel, pfgmKernel, pfgmHyperparameters } from './pfgm.js';
+export type { PfgmOptions, PfgmPoints, PfgmPerturbed, PfgmHyperparameterInputs } from './pfgm.js';
