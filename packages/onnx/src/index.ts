@@ -1,0 +1,18 @@
+export { ModelFormatError, ModelSignatureError } from './errors.js';
+export type { SignatureProblem } from './errors.js';
+export { parsePhysMetadata, PHYS_METADATA_KEYS } from './metadata.js';
+export type { ModelKind, Parameterization, KernelKind, NoiseInput, PhysMetadata } from './metadata.js';
+export { readModelHeader, readModelHeaderFromFile, ProtoReader } from './protobuf.js';
+export type { OnnxModelHeader } from './protobuf.js';
+export { openModel, chooseThreads, declaredSignature, formatSignature, SMALL_MODEL_BYTES } from './session.js';
+export type { ModelSource, SessionOptions, OpenedModel, DeclaredTensor, FloatType } from './session.js';
+export { ModelRunError, DEFAULT_CHUNK_SIZE } from './run.js';
+export type { RunOptions, ChunkProgress } from './run.js';
+export { rowCoefficients, noiseInputValue } from './precond.js';
+export type { RowCoefficients, PrecondConfig } from './precond.js';
+export { loadDenoiser, resolveDenoiserConfig } from './denoiser.js';
+export type { DenoiserOptions, DenoiserInfo, KernelInfo, OnnxDenoiser } from './denoiser.js';
+export { loadNormalizedField } from './field.js';
+export type { FieldOptions, FieldInfo, FieldValue, NormalizedFieldFn, OnnxNormalizedField } from './field.js';
+export { loadClassifier } from './classifier.js';
+export type { ClassifierOptions, ClassifierInfo, ClassifierOutputs, FeatureExtractor, OnnxClassifier } from './classifier.js';

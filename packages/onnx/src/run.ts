@@ -1,0 +1,141 @@
+import * as ort from 'onnxruntime-node';
+import { PhysError, ValueError, assertInteger, type TensorData } from '@phys/tensor';
+import type { FloatType } from './session.js';
+
+/** Per-call options of every loaded model. */
+export interface RunOptions {
+  /** Cancels the call between chunks; the call rejects with the signal's reason. */
+  signal?: AbortSignal;
+  /** Rows per onnxruntime call (overrides the load-time `chunkSize`). */
+  chunkSize?: number;
+  /** Called after each chunk: rows done so far and the total. */
+  onChunk?: (progress: ChunkProgress) => void;
+}
+
+/** What {@link RunOptions.onChunk} receives. */
+export interface ChunkProgress {
+  /** Chunks finished. */
+  readonly chunk: number;
+  /** Chunks in this call. */
+  readonly chunks: number;
+  /** Rows finished. */
+  readonly rows: number;
+  /** Rows in this call. */
+  readonly totalRows: number;
+}
+
+/** onnxruntime failed while running the model; names the model, the chunk and the fed shapes. */
+export class ModelRunError extends PhysError {
+  override name = 'ModelRunError';
+  constructor(
+    readonly source: string,
+    readonly detail: string,
+    override readonly cause: unknown,
+  ) {
+    super(`${source}: onnxruntime failed (${detail}): ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** The default rows per onnxruntime call. */
+export const DEFAULT_CHUNK_SIZE = 128;
+
+/** Checks a chunk size option. */
+export function checkChunkSize(chunkSize: number | undefined, argument = 'chunkSize'): number {
+  if (chunkSize === undefined) return DEFAULT_CHUNK_SIZE;
+  if (chunkSize === Infinity) return Infinity;
+  assertInteger(chunkSize, argument, 1);
+  return chunkSize;
+}
+
+/** A half-open row range `[start, end)` of one onnxruntime call. */
+export interface Chunk {
+  readonly start: number;
+  readonly end: number;
+}
+
+/**
+ * Splits `rows` into chunks of at most `chunkRows`. With `breakAt` (per-row values) a chunk also
+ * ends where the value changes: models with a scalar noise input take one sigma per call.
+ */
+export function planChunks(rows: number, chunkRows: number, breakAt?: Float64Array): Chunk[] {
+  const chunks: Chunk[] = [];
+  let start = 0;
+  while (start < rows) {
+    let end = Math.min(rows, start + chunkRows);
+    if (breakAt !== undefined) {
+      const v = breakAt[start]!;
+      for (let i = start + 1; i < end; i++) {
+        if (breakAt[i] !== v) {
+          end = i;
+          break;
+        }
+      }
+    }
+    chunks.push({ start, end });
+    start = end;
+  }
+  return chunks;
+}
+
+/**
+ * Runs `fn` on each chunk in order, checking `signal` before every chunk. onnxruntime-node runs a
+ * session on the JS thread after a `setImmediate`, so timers, signals and I/O get a turn between
+ * chunks; that is where an abort takes effect.
+ */
+export async function forEachChunk(chunks: readonly Chunk[], options: RunOptions, fn: (chunk: Chunk) => Promise<void>): Promise<void> {
+  const total = chunks.length === 0 ? 0 : chunks[chunks.length - 1]!.end;
+  let k = 0;
+  for (const chunk of chunks) {
+    options.signal?.throwIfAborted();
+    await fn(chunk);
+    k++;
+    options.onChunk?.({ chunk: k, chunks: chunks.length, rows: chunk.end, totalRows: total });
+  }
+  options.signal?.throwIfAborted();
+}
+
+/** A typed array of `type` and `length`. */
+export function allocateTyped(type: FloatType, length: number): TensorData {
+  return type === 'float64' ? new Float64Array(length) : new Float32Array(length);
+}
+
+/**
+ * An onnxruntime tensor over `data` without copying when `data` already has the model's element
+ * type (the hot path); otherwise converted once into a new array.
+ */
+export function wrapTyped(type: FloatType, data: TensorData, dims: readonly number[]): ort.Tensor {
+  if (type === 'float32') return new ort.Tensor('float32', data instanceof Float32Array ? data : Float32Array.from(data), dims);
+  return new ort.Tensor('float64', data instanceof Float64Array ? data : Float64Array.from(data), dims);
+}
+
+/** `true` when `data` has element type `type` (so it can be handed to onnxruntime as is). */
+export function isType(data: TensorData, type: FloatType): boolean {
+  return type === 'float64' ? data instanceof Float64Array : data instanceof Float32Array;
+}
+
+/** Runs a session, wrapping failures in {@link ModelRunError}. `fetches` may hold preallocated outputs. */
+export async function runSession(
+  session: ort.InferenceSession,
+  source: string,
+  feeds: Record<string, ort.Tensor>,
+  fetches: Record<string, ort.Tensor | null>,
+): Promise<Record<string, ort.Tensor>> {
+  try {
+    return (await session.run(feeds, fetches));
+  } catch (e) {
+    const fed = Object.entries(feeds)
+      .map(([k, t]) => `${k}: ${t.type} [${t.dims.join(', ')}]`)
+      .join('; ');
+    throw new ModelRunError(source, `fed ${fed}`, e);
+  }
+}
+
+/** Throws a {@link ValueError} unless `sigma` holds `rows` finite values > 0. */
+export function checkNoiseLevels(sigma: Float64Array, rows: number, argument: string): void {
+  if (!(sigma instanceof Float64Array)) throw new ValueError(argument, sigma, 'a Float64Array with one value per row');
+  if (sigma.length !== rows) throw new ValueError(`${argument}.length`, sigma.length, `${rows} (one per row of x)`);
+  for (let i = 0; i < rows; i++) {
+    const s = sigma[i]!;
+    if (!(s > 0 && Number.isFinite(s))) throw new ValueError(`${argument}[${i}]`, s, 'a finite noise level > 0');
+  }
+}
