@@ -9,3 +9,5 @@ export { dpmSolverMultistep, dpmSolverSinglestep, dpmSolverSample, dpmSolverCoef
 export type { DpmSolverMultistepOptions, DpmSolverSinglestepOptions, DpmSolverSampleOptions } from './dpm-solver.js';
 export { pfgmSample, pfgmEncode, pfgmDrift, pfgmPriorLogDensity, logGamma, FieldOutputError } from './pfgm.js';
 export type { NormalizedField, NormalizedFieldValue, PfgmDriftOptions, PfgmOdeOptions, PfgmSolver, FieldProblem } from './pfgm.js';
+export { odeLogLikelihood, pfgmLogLikelihood, gaussianPriorLogDensity, LikelihoodError } from './likelihood.js';
+export type { HutchinsonProbe, DenoiserJvp, LikelihoodOptions, LikelihoodResult, OdeLikelihoodOptions, PfgmLikelihoodOptions } from './likelihood.js';
