@@ -48,6 +48,7 @@ export interface PfgmPerturbed extends PfgmPoints {
 
 /** The PFGM (D = 1) perturbation and prior. Construct with {@link pfgmKernel}. */
 export class PfgmKernel {
+  /** `'pfgm'`. */
   readonly name = 'pfgm';
   /** PFGM is the D = 1 member of the PFGM++ family. */
   readonly D = 1;

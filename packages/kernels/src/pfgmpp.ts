@@ -48,10 +48,15 @@ export function checkD(D: number): void {
  * always sigma (EDM units); the kernel converts to r = sigma sqrt(D) inside.
  */
 export class PfgmppKernel implements Kernel {
+  /** `'pfgmpp(D=...)'`. */
   readonly name: string;
+  /** Augmented dimensions D (finite, > 0). */
   readonly D: number;
+  /** Clip of u ~ Beta(N/2, D/2) in `perturb` (see {@link PfgmppOptions.betaClip}). */
   readonly betaClip: number;
+  /** Guard epsilon of the perturbation radius (see {@link PfgmppOptions.radiusEps}). */
   readonly radiusEps: number;
+  /** How `forward` draws (see {@link PfgmppOptions.forwardDraws}). */
   readonly forwardDraws: PfgmppForwardDraws;
   private readonly sqrtD: number;
 

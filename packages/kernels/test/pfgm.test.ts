@@ -67,7 +67,7 @@ describe('pfgmKernel (seed 001 Algorithm 2, Poisson_flow forward_pz / prior_samp
   it('priorLogDensity integrates to 1 over the hyperplane (N = 1)', () => {
     const kp = pfgmKernel({ zMax: 3 });
     let s = 0;
-    const M = 20000;
+    const M = 4000;
     for (let i = 0; i < M; i++) {
       const t = -Math.PI / 2 + ((i + 0.5) / M) * Math.PI;
       const x = Math.tan(t);

@@ -171,7 +171,7 @@ describe('PFGM++ density, score and kernel', () => {
       const k = finite(D);
       const sigma = 0.8;
       // integral over R^2 = int_0^inf 2 pi R p(R e1) dR, substitution R = tan(t).
-      const M = 20000;
+      const M = 3000;
       let s = 0;
       const y = Tensor.zeros([1, 2], 'float64');
       for (let i = 0; i < M; i++) {
@@ -180,7 +180,7 @@ describe('PFGM++ density, score and kernel', () => {
         const ld = k.logDensity(Tensor.from([R, 0], [1, 2], 'float64'), y, sigma)[0]!;
         s += 2 * Math.PI * R * Math.exp(ld) * (1 / Math.cos(t) ** 2) * (Math.PI / 2 / M);
       }
-      expect(s).toBeCloseTo(1, 6);
+      expect(s).toBeCloseTo(1, 5);
     }
   });
 
