@@ -3,6 +3,14 @@ export { ScheduleError, DenoiserOutputError, SamplerRun, validateSigmas, checkIn
 export type { ScheduleProblem, DenoiserProblem, ValidateSigmasOptions } from './common.js';
 export { eulerSolver, heunSolver, churnHeunSolver, odeSample, eulerSample, heunSample, edmStochasticSample } from './ode.js';
 export type { OdeSolver, Churn, EdmStochasticOptions } from './ode.js';
+export { eulerMaruyamaSample, predictorCorrectorSample } from './sde.js';
+export type { EulerMaruyamaOptions, PredictorCorrectorOptions } from './sde.js';
+export { ddimSample, ddimPrior, alphaBarToSigma } from './ddim.js';
+export type { DdimOptions } from './ddim.js';
+export { restartSample, parseRestartConfig, snapRestartLevels, restartSchedule, restartNfe } from './restart.js';
+export type { RestartLevel, RestartConfig, SnappedRestartLevel, RestartOptions } from './restart.js';
+export { restartPresets } from './restart-presets.js';
+export type { RestartPreset } from './restart-presets.js';
 export { integrateRk45, rk45Sample, rk45Solver, IntegrationError } from './rk45.js';
 export type { OdeFunction, Rk45Options, Rk45Result, Rk45StepInfo, Rk45SampleOptions, Rk45SolverOptions } from './rk45.js';
 export { dpmSolverMultistep, dpmSolverSinglestep, dpmSolverSample, dpmSolverCoefficients } from './dpm-solver.js';

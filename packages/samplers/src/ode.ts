@@ -185,7 +185,7 @@ export interface EdmStochasticOptions<C = unknown> extends SamplerOptions<C> {
  * gamma_i = min(S_churn/N, sqrt(2) - 1) by adding sqrt(sigma_hat^2 - sigma_i^2) S_noise eps, then
  * take a Heun step from sigma_hat to sigma_{i+1}. N is the number of steps.
  */
-export function edmStochasticSample<C = unknown>(
+export async function edmStochasticSample<C = unknown>(
   denoiser: Denoiser<C>,
   x: Tensor,
   sigmas: ArrayLike<number>,
@@ -205,5 +205,5 @@ export function edmStochasticSample<C = unknown>(
     rng,
     noiseEveryStep: options.noiseEveryStep ?? false,
   });
-  return odeSample(denoiser, x, sigmas, solver, options);
+  return await odeSample(denoiser, x, sigmas, solver, options);
 }
