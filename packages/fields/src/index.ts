@@ -9,5 +9,5 @@ export { posteriorWeights, posteriorMean, empiricalDenoiser } from './posterior.
 export type { LogKernel, PosteriorWeights, EmpiricalDenoiserOptions } from './posterior.js';
 export { pfgmppField, scaledPfgmppField, pfgmFieldTarget, pfgmppNormalizedField, logUnitSphereArea } from './electric.js';
 export type { ReducedField, NormalizedFieldOptions } from './electric.js';
-export { stfReferenceBatch, stfTargets, vDsm, vStf, posteriorTvd } from './stf.js';
+export { stfReferenceBatch, stfTargets, vDsm, vStf, posteriorTvd, logKernelSlope } from './stf.js';
 export type { Estimate, DiagnosticOptions, VStfOptions } from './stf.js';
