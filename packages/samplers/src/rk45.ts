@@ -104,16 +104,22 @@ function nextAfter(t: number, direction: number): number {
   return f64[0];
 }
 
-/** scipy's RMS norm over every component of every tensor: sqrt(mean((v / scale)^2)). */
-function rmsNorm(parts: readonly { v: ArrayLike<number>; scale: ArrayLike<number> | number }[]): number {
+/**
+ * scipy's RMS norm over every component of every tensor: sqrt(mean((v / scale)^2)) with
+ * scale = atol + max(|a|, |b|) * rtol (`b` defaults to `a`), in one pass without temporaries.
+ */
+function rmsNorm(v: readonly Tensor[], a: readonly Tensor[], b: readonly Tensor[], rtol: number, atol: number): number {
   let s = 0;
   let n = 0;
-  for (const { v, scale } of parts) {
-    for (let j = 0; j < v.length; j++) {
-      const q = v[j]! / (typeof scale === 'number' ? scale : scale[j]!);
+  for (let k = 0; k < v.length; k++) {
+    const vd = v[k]!.data;
+    const ad = a[k]!.data;
+    const bd = b[k]!.data;
+    for (let j = 0; j < vd.length; j++) {
+      const q = vd[j]! / (atol + Math.max(Math.abs(ad[j]!), Math.abs(bd[j]!)) * rtol);
       s += q * q;
     }
-    n += v.length;
+    n += vd.length;
   }
   return Math.sqrt(s / n);
 }
@@ -176,15 +182,14 @@ export async function integrateRk45(f: OdeFunction, t0: number, t1: number, y0: 
   if (options.firstStep !== undefined) {
     hAbs = Math.min(options.firstStep, interval);
   } else {
-    const scale0 = y.map((yt) => yt.data.map((v) => atol + Math.abs(v) * rtol));
-    const d0 = rmsNorm(y.map((yt, k) => ({ v: yt.data, scale: scale0[k]! })));
-    const d1 = rmsNorm(fCur.map((ft, k) => ({ v: ft.data, scale: scale0[k]! })));
+    const d0 = rmsNorm(y, y, y, rtol, atol);
+    const d1 = rmsNorm(fCur, y, y, rtol, atol);
     let h0 = d0 < 1e-5 || d1 < 1e-5 ? 1e-6 : (0.01 * d0) / d1;
     h0 = Math.min(h0, interval);
     const y1 = y.map((yt, k) => be.axpby(1, yt, h0 * direction, fCur[k]!));
     const f1 = await eval_(t + h0 * direction, y1);
     const diff = f1.map((ft, k) => be.axpby(1, ft, -1, fCur[k]!));
-    const d2 = rmsNorm(diff.map((dt, k) => ({ v: dt.data, scale: scale0[k]! }))) / h0;
+    const d2 = rmsNorm(diff, y, y, rtol, atol) / h0;
     const h1 = d1 <= 1e-15 && d2 <= 1e-15 ? Math.max(1e-6, h0 * 1e-3) : (0.01 / Math.max(d1, d2)) ** (1 / (ERROR_ORDER + 1));
     hAbs = Math.min(100 * h0, h1, interval, maxStep);
   }
@@ -216,13 +221,8 @@ export async function integrateRk45(f: OdeFunction, t0: number, t1: number, y0: 
       const yNew = y.map((yt, k) => be.lincomb([[1, yt], ...B.map((bj, j) => [h * bj, K[j]![k]!] as const).filter(([c]) => c !== 0)]));
       K[6] = await eval_(tNew, yNew);
 
-      const errParts = y.map((yt, k) => {
-        const err = be.lincomb(E.map((ej, j) => [h * ej, K[j]![k]!] as const).filter(([c]) => c !== 0));
-        const yn = yNew[k]!.data;
-        const scale = yt.data.map((v, j) => atol + Math.max(Math.abs(v), Math.abs(yn[j]!)) * rtol);
-        return { v: err.data, scale };
-      });
-      const errorNorm = rmsNorm(errParts);
+      const err = y.map((_, k) => be.lincomb(E.map((ej, j) => [h * ej, K[j]![k]!] as const).filter(([c]) => c !== 0)));
+      const errorNorm = rmsNorm(err, y, yNew, rtol, atol);
       if (Number.isNaN(errorNorm)) {
         throw new IntegrationError(`RK45: non-finite state or derivative in the step from t = ${t} to ${tNew}`, t, nfe);
       }
