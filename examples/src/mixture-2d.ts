@@ -22,7 +22,7 @@ for (let i = 0; i < n; i++) {
   const angle = Math.atan2(x.data[2 * i + 1]!, x.data[2 * i]!);
   counts[(Math.round((angle / (2 * Math.PI)) * modes) + modes) % modes]!++;
 }
-const mean = [0, 1].map((j) => x.data.filter((_, i) => i % 2 === j).reduce((a, b) => a + b, 0) / n);
+const mean = [0, 1].map((j) => Array.from(x.data).filter((_, i) => i % 2 === j).reduce((a, b) => a + b, 0) / n);
 console.log(`drew ${n} samples from an ${modes}-mode ring mixture (radius ${radius}, std ${std})`);
 console.log(`samples per mode: ${counts.join(' ')}`);
 console.log(`sample mean: (${mean.map((m) => m.toFixed(3)).join(', ')})`);

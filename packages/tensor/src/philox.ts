@@ -7,11 +7,13 @@ const M0 = 0xd2511f53;
 const M1 = 0xcd9e8d57;
 const W0 = 0x9e3779b9;
 const W1 = 0xbb67ae85;
+// Module-level bindings: global `Math.*` lookups are slow inside vm contexts (jest's ESM runner).
+const { floor, imul } = Math;
 
 /** High 32 bits of the 64-bit product of two uint32 values, exactly. */
 function mulhi32(a: number, b: number): number {
-  const t = a * (b >>> 16) + Math.floor((a * (b & 0xffff)) / 65536);
-  return Math.floor(t / 65536) >>> 0;
+  const t = a * (b >>> 16) + floor((a * (b & 0xffff)) / 65536);
+  return floor(t / 65536) >>> 0;
 }
 
 /**
@@ -36,9 +38,9 @@ export function philox4x32(
   let key1 = k1 >>> 0;
   for (let round = 0; round < 10; round++) {
     const hi0 = mulhi32(M0, x0);
-    const lo0 = Math.imul(M0, x0) >>> 0;
+    const lo0 = imul(M0, x0) >>> 0;
     const hi1 = mulhi32(M1, x2);
-    const lo1 = Math.imul(M1, x2) >>> 0;
+    const lo1 = imul(M1, x2) >>> 0;
     x0 = (hi1 ^ x1 ^ key0) >>> 0;
     x1 = lo1;
     x2 = (hi0 ^ x3 ^ key1) >>> 0;

@@ -3,6 +3,8 @@ import { philox4x32 } from './philox.js';
 import { Tensor, formatShape, shapeSize, type DType, type TensorData } from './tensor.js';
 
 const TWO_PI = 2 * Math.PI;
+// Module-level bindings: global `Math.*` lookups are slow inside vm contexts (jest's ESM runner).
+const { cos, exp, log, sin, sqrt } = Math;
 const U32 = 4294967296;
 
 /**
@@ -149,7 +151,7 @@ export function normalizeRows(t: Tensor): void {
   for (let r = 0; r < t.rows; r++) {
     let s = 0;
     for (let j = r * rs; j < (r + 1) * rs; j++) s += d[j]! * d[j]!;
-    const inv = 1 / Math.sqrt(s);
+    const inv = 1 / sqrt(s);
     for (let j = r * rs; j < (r + 1) * rs; j++) d[j]! *= inv;
   }
 }
@@ -189,10 +191,10 @@ class RowStream {
       this.spare = NaN;
       return z;
     }
-    const rad = Math.sqrt(-2 * Math.log(this.nextUniform()));
+    const rad = sqrt(-2 * log(this.nextUniform()));
     const theta = TWO_PI * this.nextUniform();
-    this.spare = rad * Math.sin(theta);
-    return rad * Math.cos(theta);
+    this.spare = rad * sin(theta);
+    return rad * cos(theta);
   }
 
   fillNormal(out: TensorData, start: number, count: number): void {
@@ -203,17 +205,17 @@ class RowStream {
   gamma(alpha: number): number {
     if (alpha < 1) {
       const g = this.gamma(alpha + 1);
-      return g * Math.exp(Math.log(this.nextUniform()) / alpha);
+      return g * exp(log(this.nextUniform()) / alpha);
     }
     const d = alpha - 1 / 3;
-    const c = 1 / Math.sqrt(9 * d);
+    const c = 1 / sqrt(9 * d);
     for (;;) {
       const x = this.nextNormal();
       const t = 1 + c * x;
       if (t <= 0) continue;
       const v = t * t * t;
       const u = this.nextUniform();
-      if (Math.log(u) < 0.5 * x * x + d - d * v + d * Math.log(v)) return d * v;
+      if (log(u) < 0.5 * x * x + d - d * v + d * log(v)) return d * v;
     }
   }
 }
