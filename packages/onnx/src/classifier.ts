@@ -1,8 +1,8 @@
-import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, formatShape, shapeSize, type TensorData } from '@phys/tensor';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelSignatureError } from './errors.js';
 import type { PhysMetadata } from './metadata.js';
-import { allocateTyped, checkChunkSize, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';
+import { allocateTyped, assertFiniteOutput, checkChunkSize, copyInto, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';
 import {
   checkSignature,
   declaredSignature,
@@ -164,7 +164,7 @@ export async function loadClassifier(source: ModelSource, options: ClassifierOpt
         let xFeed: TensorData = xs.data;
         if (!(identityMap && runRows === n && isType(xs.data, info.types.x))) {
           xFeed = allocateTyped(info.types.x, runRows * rowSize);
-          if (identityMap) xFeed.set(xs.data);
+          if (identityMap) copyInto(xFeed, xs.data);
           else for (let i = 0; i < xs.data.length; i++) xFeed[i] = scale * xs.data[i]! + shift;
         }
         const got = await runSession(session, info.source, { [xName]: wrapTyped(info.types.x, xFeed, [runRows, ...imageShape]) }, Object.fromEntries(want.map((w) => [w, null])));
@@ -187,10 +187,10 @@ export async function loadClassifier(source: ModelSource, options: ClassifierOpt
           } else if (result.rowSize !== perRow) {
             throw new ShapeError(`output '${w}' of ${info.source}`, formatShape(['B', ...result.shape.slice(1)] as never), formatShape(dims));
           }
-          result.data.set(data.subarray(0, n * perRow), start * perRow);
+          copyInto(result.data, data.subarray(0, n * perRow), start * perRow);
         }
       });
-      if (checkOutput) for (const [w, t] of results) assertFinite(t.data, `output '${w}' of ${info.source}`);
+      if (checkOutput) for (const [w, t] of results) assertFiniteOutput(t.data, `output '${w}' of ${info.source}`, 'flat index over the batch');
       return results;
     };
 

@@ -2,7 +2,6 @@ import {
   ShapeError,
   Tensor,
   ValueError,
-  assertFinite,
   formatShape,
   getBackend,
   shapeSize,
@@ -14,6 +13,8 @@ import type { KernelKind, NoiseInput, Parameterization, PhysMetadata } from './m
 import { rowCoefficients, type PrecondConfig, type RowCoefficients } from './precond.js';
 import {
   allocateTyped,
+  assertFiniteOutput,
+  copyInto,
   checkChunkSize,
   checkNoiseLevels,
   forEachChunk,
@@ -304,7 +305,7 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       else {
         xFeed = allocateTyped(info.types.x, runRows * rowSize);
         if (coef) backend.scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
-        else xFeed.set(xs.data);
+        else copyInto(xFeed, xs.data);
       }
       // One noise value per row (dims [B] or [B, 1, ...]); padded rows repeat the last one.
       const sDims = scalarSigma ? [] : noiseDims(prep.sigma, runRows);
@@ -319,8 +320,8 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       const F = direct ? outRows : new Tensor(fetchBuf.subarray(0, n * rowSize), xs.shape);
       // EDM Eq. 7 / thesis Alg. 13: D = c_skip x + c_out F (in place when F is the result).
       if (coef) backend.lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
-      else if (!direct) outRows.data.set(F.data);
-      if (checkOutput) assertFinite(outRows.data, `output '${cfg.names.output}' of ${info.source}`, `rows ${start}..${end - 1}, flat index within the chunk`);
+      else if (!direct) copyInto(outRows.data, F.data);
+      if (checkOutput) assertFiniteOutput(outRows.data, `output '${cfg.names.output}' of ${info.source}`, `rows ${start}..${end - 1}, flat index within the chunk`);
     });
     return out;
   }

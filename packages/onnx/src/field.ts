@@ -1,8 +1,10 @@
-import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, formatShape, shapeSize, type TensorData } from '@phys/tensor';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { PhysMetadata } from './metadata.js';
 import {
   allocateTyped,
+  assertFiniteOutput,
+  copyInto,
   checkChunkSize,
   checkNoiseLevels,
   forEachChunk,
@@ -14,15 +16,19 @@ import {
 } from './run.js';
 import { checkSignature, fixedSampleShape, getMatched, openModel, type FloatType, type ModelSource, type SessionOptions } from './session.js';
 
-/** The N+1-dimensional normalized field of a PFGM (D = 1) network at (x, z), split into its x and z parts. */
+/**
+ * The N+1-dimensional normalized field of a PFGM (D = 1) network at (x, z), split into its x and z
+ * parts (the same shape as `NormalizedFieldValue` of @phys/samplers, so the model plugs into
+ * `pfgmSample`).
+ */
 export interface FieldValue {
-  /** The x part, shape of x. */
-  readonly x: Tensor;
-  /** The z part, one value per row. */
-  readonly z: Float64Array;
+  /** v_x, the x part, shape of x. */
+  readonly vx: Tensor;
+  /** v_z, the z part, one value per row. */
+  readonly vz: Float64Array;
 }
 
-/** A PFGM (D = 1) normalized-field model: (x, z) -> the predicted normalized Poisson field. */
+/** A PFGM (D = 1) normalized-field model: (x, z) -> the predicted normalized Poisson field (a `NormalizedField` of @phys/samplers). */
 export type NormalizedFieldFn = (x: Tensor, z: Float64Array) => Promise<FieldValue>;
 
 /** Options of {@link loadNormalizedField}; each overrides the model's `phys.*` metadata. */
@@ -141,7 +147,7 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
         let xFeed: TensorData = xs.data;
         if (!(runRows === n && isType(xs.data, info.types.x))) {
           xFeed = allocateTyped(info.types.x, runRows * rowSize);
-          xFeed.set(xs.data);
+          copyInto(xFeed, xs.data);
         }
         const zFeed = allocateTyped(info.types.z, runRows);
         for (let i = 0; i < runRows; i++) zFeed[i] = z[start + Math.min(i, n - 1)]!;
@@ -156,14 +162,14 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
           { [names.x]: wrapTyped(info.types.x, xFeed, dims), [names.z]: wrapTyped(info.types.z, zFeed, zDims(runRows)) },
           { [names.output]: wrapTyped(info.types.output, fetchX, dims), [names.outputZ]: wrapTyped(info.types.outputZ, fetchZ, ozDims(runRows)) },
         );
-        if (!direct) outRows.data.set(fetchX.subarray(0, n * rowSize));
+        if (!direct) copyInto(outRows.data, fetchX.subarray(0, n * rowSize));
         for (let i = 0; i < n; i++) outZ[start + i] = fetchZ[i]!;
         if (checkOutput) {
-          assertFinite(outRows.data, `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);
-          assertFinite(outZ.subarray(start, end), `output '${names.outputZ}' of ${info.source}`, `rows ${start}..${end - 1}`);
+          assertFiniteOutput(outRows.data, `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);
+          assertFiniteOutput(outZ.subarray(start, end), `output '${names.outputZ}' of ${info.source}`, `rows ${start}..${end - 1}`);
         }
       });
-      return { x: outX, z: outZ };
+      return { vx: outX, vz: outZ };
     };
 
     const fn = ((x: Tensor, z: Float64Array) => evaluate(x, z, { signal: options.signal })) as OnnxNormalizedField;

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { PhysError, ValueError, assertInteger, type TensorData } from '@phys/tensor';
+import { NonFiniteError, PhysError, ValueError, assertInteger, type TensorData } from '@phys/tensor';
 import type { FloatType } from './session.js';
 
 /** Per-call options of every loaded model. */
@@ -94,6 +94,39 @@ export async function forEachChunk(chunks: readonly Chunk[], options: RunOptions
   options.signal?.throwIfAborted();
 }
 
+/**
+ * Index of the first NaN/Inf in `data`, or -1. A branch-free pass (x*0 is NaN exactly for NaN and
+ * +-Inf) with one monomorphic loop per element type; only a failing array is scanned again.
+ */
+export function firstNonFiniteTyped(data: TensorData): number {
+  let acc = 0;
+  if (data instanceof Float32Array) for (let i = 0; i < data.length; i++) acc += data[i]! * 0;
+  else for (let i = 0; i < data.length; i++) acc += data[i]! * 0;
+  if (acc === 0) return -1;
+  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
+  return -1;
+}
+
+/** Throws {@link NonFiniteError} when a model output holds NaN/Inf (see {@link firstNonFiniteTyped}). */
+export function assertFiniteOutput(data: TensorData, argument: string, context: string): void {
+  const i = firstNonFiniteTyped(data);
+  if (i >= 0) throw new NonFiniteError(argument, i, data[i]!, context);
+}
+
+/**
+ * Copies `src` into `dst` starting at `offset`, converting between float32 and float64 with a
+ * plain loop (V8's cross-type `TypedArray.prototype.set` is several times slower than the loop).
+ */
+export function copyInto(dst: TensorData, src: TensorData, offset = 0): void {
+  if ((dst instanceof Float32Array && src instanceof Float32Array) || (dst instanceof Float64Array && src instanceof Float64Array)) {
+    dst.set(src, offset);
+  } else if (dst instanceof Float32Array) {
+    for (let i = 0; i < src.length; i++) dst[offset + i] = src[i]!;
+  } else {
+    for (let i = 0; i < src.length; i++) dst[offset + i] = src[i]!;
+  }
+}
+
 /** A typed array of `type` and `length`. */
 export function allocateTyped(type: FloatType, length: number): TensorData {
   return type === 'float64' ? new Float64Array(length) : new Float32Array(length);
@@ -104,8 +137,10 @@ export function allocateTyped(type: FloatType, length: number): TensorData {
  * type (the hot path); otherwise converted once into a new array.
  */
 export function wrapTyped(type: FloatType, data: TensorData, dims: readonly number[]): ort.Tensor {
-  if (type === 'float32') return new ort.Tensor('float32', data instanceof Float32Array ? data : Float32Array.from(data), dims);
-  return new ort.Tensor('float64', data instanceof Float64Array ? data : Float64Array.from(data), dims);
+  if (isType(data, type)) return new ort.Tensor(type, data, dims);
+  const converted = allocateTyped(type, data.length);
+  copyInto(converted, data);
+  return new ort.Tensor(type, converted, dims);
 }
 
 /** `true` when `data` has element type `type` (so it can be handed to onnxruntime as is). */

@@ -5,6 +5,7 @@ import { NonFiniteError, ShapeError, Tensor, ValueError, type Denoiser } from '@
 import { vpSigmaInv } from '@phys/kernels';
 import { expectClose, loadGolden } from '../../../test-support/golden.js';
 import { ModelSignatureError, chooseThreads, loadDenoiser, type DenoiserOptions, type OnnxDenoiser } from '../src/index.js';
+import { copyInto, firstNonFiniteTyped } from '../src/run.js';
 import { affineModel, buildModel } from './onnx-builder.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'phys-onnx-den-'));
@@ -419,5 +420,32 @@ describe('threads', () => {
     expect(tiny.info.threads).toBe(1);
     const big = await load(affineModel({ a: 1, b: 0, c: 0, padBytes: 2 << 20 }), { parameterization: 'edm' });
     expect(big.info.threads).toBe(availableParallelism());
+  });
+});
+
+describe('copy and finiteness helpers', () => {
+  test('firstNonFiniteTyped finds the first NaN/Inf in float32 and float64 arrays', () => {
+    for (const make of [(n: number) => new Float32Array(n), (n: number) => new Float64Array(n)]) {
+      const a = make(1000).fill(1e30);
+      expect(firstNonFiniteTyped(a)).toBe(-1);
+      a[700] = -Infinity;
+      a[900] = NaN;
+      expect(firstNonFiniteTyped(a)).toBe(700);
+      a[700] = 0;
+      expect(firstNonFiniteTyped(a)).toBe(900);
+    }
+    // 3.4e38 is finite in float32; 3.5e38 rounds to Infinity on the way in.
+    expect(firstNonFiniteTyped(Float32Array.of(3.4e38, -3.4e38))).toBe(-1);
+    expect(firstNonFiniteTyped(Float32Array.of(0, 3.5e38))).toBe(1);
+  });
+
+  test('copyInto converts between float32 and float64 at an offset', () => {
+    const src64 = Float64Array.of(0.1, -2, 1e-40);
+    const d32 = new Float32Array(5);
+    copyInto(d32, src64, 1);
+    expect(Array.from(d32)).toEqual([0, Math.fround(0.1), -2, Math.fround(1e-40), 0]);
+    const d64 = new Float64Array(3);
+    copyInto(d64, d32.subarray(1, 4));
+    expect(Array.from(d64)).toEqual([Math.fround(0.1), -2, Math.fround(1e-40)]);
   });
 });

@@ -1,5 +1,6 @@
 import { ShapeError, Tensor, ValueError } from '@phys/tensor';
 import { ModelSignatureError, loadClassifier, loadNormalizedField, type ClassifierOptions, type FieldOptions, type OnnxClassifier, type OnnxNormalizedField } from '../src/index.js';
+import { pfgmSample, type NormalizedField } from '@phys/samplers';
 import { buildModel, type Dim } from './onnx-builder.js';
 
 const opened: { dispose(): Promise<void> }[] = [];
@@ -65,9 +66,9 @@ describe('PFGM (D = 1) normalized-field models', () => {
     ] as const) {
       const f = await field(bytes, { chunkSize });
       const out = await f(x, z);
-      expect(Array.from(out.x.data)).toEqual(expectedX);
-      expect(Array.from(out.z)).toEqual(expectedZ);
-      expect(out.x.shape).toEqual([3, 1, 2, 2]);
+      expect(Array.from(out.vx.data)).toEqual(expectedX);
+      expect(Array.from(out.vz)).toEqual(expectedZ);
+      expect(out.vx.shape).toEqual([3, 1, 2, 2]);
     }
   });
 
@@ -75,8 +76,22 @@ describe('PFGM (D = 1) normalized-field models', () => {
     const f = await field(fieldModel({ names: { z: 'aug' }, metadata: { 'phys.kind': 'pfgm-field', 'phys.input_z': 'aug', 'phys.image_shape': '1,2,2' } }));
     expect(f.info.names).toEqual({ x: 'x', z: 'aug', output: 'field_x', outputZ: 'field_z' });
     const out = await f.evaluate(x.astype('float64'), z);
-    expect(out.x.dtype).toBe('float64');
-    expect(Array.from(out.x.data)).toEqual(expectedX);
+    expect(out.vx.dtype).toBe('float64');
+    expect(Array.from(out.vx.data)).toEqual(expectedX);
+  });
+
+  test('plugs into pfgmSample of @phys/samplers as a NormalizedField', async () => {
+    const f: NormalizedField = await field(fieldModel());
+    const calls: number[] = [];
+    const counting: NormalizedField = async (xx, zz) => {
+      calls.push(zz[0]!);
+      return f(xx, zz);
+    };
+    const res = await pfgmSample(counting, Tensor.from(Array.from({ length: 8 }, (_, i) => i - 4), [2, 1, 2, 2]), { solver: 'euler', steps: 4, zMax: 40, zMin: 1 });
+    expect(res.x.shape).toEqual([2, 1, 2, 2]);
+    expect(calls.length).toBe(4);
+    expect(calls[0]).toBeCloseTo(40, 10);
+    expect(res.x.data.every((v) => Number.isFinite(v))).toBe(true);
   });
 
   test('validation: kind, names, z values', async () => {
