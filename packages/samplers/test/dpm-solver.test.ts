@@ -2,6 +2,9 @@ import { Tensor, ValueError, type Denoiser } from '@phys/tensor';
 import { ScheduleError, SamplerRun } from '../src/common.js';
 import { dpmSolverCoefficients, dpmSolverMultistep, dpmSolverSample, dpmSolverSinglestep, type DpmSolverSampleOptions } from '../src/dpm-solver.js';
 import { eulerSample } from '../src/ode.js';
+import { restartSample } from '../src/restart.js';
+import { PhiloxRng } from '@phys/tensor';
+import { edmSchedule } from '@phys/kernels';
 
 // Exact denoiser of N(mu, s^2 I) under the Gaussian kernel: D = mu + s^2/(s^2 + sigma^2) (x - mu).
 function gaussianDenoiser(mu: number, s: number): Denoiser {
@@ -119,5 +122,19 @@ describe('DPM-Solver family (sigma as time, lambda = -log sigma)', () => {
     await expect(dpmSolverSample(d, x0, [])).rejects.toThrow(ScheduleError);
     await expect(dpmSolverSample(d, x0, [1, 2])).rejects.toThrow(ScheduleError);
     await expect(dpmSolverSample(d, x0, [1, -1])).rejects.toThrow(ScheduleError);
+  });
+
+  it('plugs into Restart as its solver (thesis Fig. 5.4: Restart + DPM-Solver-3): NFE as the reference counts it', async () => {
+    const d = gaussianDenoiser(mu, s);
+    const sigmas = edmSchedule({ steps: 12 });
+    const levels = { '0': [3, 2, 0.06, 0.3] };
+    const xT = Tensor.from([40, -30, 10, 5], [4, 1], 'float64');
+    const single = await restartSample(d, xT, sigmas, { levels, rng: new PhiloxRng(1), solver: dpmSolverSinglestep({ order: 3 }) });
+    // Reference generate_dpm_solver.py: main 3 NFE per step, 2 for the step before the final 0, 1 for the Euler step to 0;
+    // each of the K Restart repetitions takes N_restart - 1 DPM-Solver-3 steps.
+    expect(single.nfe).toBe(3 * (12 - 2) + 2 + 1 + 2 * (3 - 1) * 3);
+    const multi = await restartSample(d, xT, sigmas, { levels, rng: new PhiloxRng(1), solver: dpmSolverMultistep() });
+    expect(multi.nfe).toBe(12 + 2 * (3 - 1));
+    for (const r of [single, multi]) r.x.data.forEach((v) => { expect(Number.isFinite(v)).toBe(true); });
   });
 });
