@@ -11,3 +11,15 @@ export { pfgmppField, scaledPfgmppField, pfgmFieldTarget, pfgmppNormalizedField,
 export type { ReducedField, NormalizedFieldOptions } from './electric.js';
 export { stfReferenceBatch, stfTargets, vDsm, vStf, posteriorTvd, logKernelSlope } from './stf.js';
 export type { Estimate, DiagnosticOptions, VStfOptions } from './stf.js';
+export { logBesselK } from './bessel.js';
+export {
+  coulombSource,
+  powerLawSource,
+  yukawaSource,
+  sourceFromPotential,
+  coulombLogPotential,
+  forceField,
+  forceFieldVelocity,
+  forceFieldDenoiser,
+} from './forcefield.js';
+export type { PointSource } from './forcefield.js';
