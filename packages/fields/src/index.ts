@@ -23,3 +23,26 @@ export {
   forceFieldDenoiser,
 } from './forcefield.js';
 export type { PointSource } from './forcefield.js';
+export {
+  laplacian,
+  fractionalLaplacian,
+  biharmonic,
+  polynomialRoots,
+  dispersionRelation,
+  dispersionBranches,
+  smoothCondition,
+  classifyFamily,
+  densityFlow,
+  genphysPdes,
+} from './genphys.js';
+export type {
+  Complex,
+  Coefficient,
+  SpatialTerm,
+  LinearPde,
+  DispersionOptions,
+  DispersionBranches,
+  SmoothConditionResult,
+  SmoothVerdict,
+  DensityFlow,
+} from './genphys.js';
