@@ -193,3 +193,36 @@ export function pfgmppNormalizedField(
   const rr = sigmaRows(r, x.rows, 'r');
   return normalizedField(x, rr, reference, D, options, Math.sqrt(x.rowSize + D), Math.sqrt(D));
 }
+
+/** The output of a PFGM normalised-field model at (x, z): the x part and one z part per row. */
+export interface NormalizedFieldValue {
+  /** v_x, shape and dtype of the input `x`. */
+  readonly vx: Tensor;
+  /** v_z, one value per row. */
+  readonly vz: Float64Array;
+}
+
+/**
+ * The exact normalised Poisson field of the point set `reference` as a PFGM field model
+ * `(x, z) => { vx, vz }` (the `NormalizedField` contract of `@phys/samplers`' PFGM ODE): the
+ * {@link pfgmFieldTarget} of seed 001 Alg. 1, split into its x and z parts. Use it as an oracle
+ * in place of a trained network.
+ *
+ * @throws EmptyReferenceError for an empty reference set (at construction)
+ */
+export function exactPfgmField(reference: Tensor, options: NormalizedFieldOptions = {}): (x: Tensor, z: Float64Array) => Promise<NormalizedFieldValue> {
+  checkReference(reference);
+  checkData(reference, 'reference');
+  return (x, z) => {
+    const t = pfgmFieldTarget(x, z, reference, options);
+    const N = x.rowSize;
+    const B = x.rows;
+    const vx = Tensor.zeros(x.shape, x.dtype);
+    const vz = new Float64Array(B);
+    for (let i = 0; i < B; i++) {
+      vx.data.set(t.data.subarray(i * (N + 1), i * (N + 1) + N), i * N);
+      vz[i] = t.data[i * (N + 1) + N]!;
+    }
+    return Promise.resolve({ vx, vz });
+  };
+}

@@ -1,5 +1,5 @@
 import { PhiloxRng, Tensor, ValueError } from '@phys/tensor';
-import { logUnitSphereArea, pfgmFieldTarget, pfgmppField, pfgmppNormalizedField } from '../src/index.js';
+import { exactPfgmField, logUnitSphereArea, pfgmFieldTarget, pfgmppField, pfgmppNormalizedField } from '../src/index.js';
 
 describe('PFGM++ electric field (thesis Eq. 8.1, symmetry-reduced)', () => {
   it('matches the direct sum 1/(n S_{N+D-1}) sum (x~ - y~)/|x~ - y~|^(N+D) for small N + D', () => {
@@ -54,6 +54,24 @@ describe('PFGM++ electric field (thesis Eq. 8.1, symmetry-reduced)', () => {
     expect(() => pfgmFieldTarget(x, 0, ref)).toThrow(ValueError);
     expect(() => pfgmppNormalizedField(x, 1, ref, Infinity)).toThrow(ValueError);
     expect(() => pfgmppField(x, -1, ref, 4)).toThrow(ValueError);
+  });
+});
+
+describe('exactPfgmField', () => {
+  it('splits the Alg. 1 target into v_x (shape of x) and v_z', async () => {
+    const ref = new PhiloxRng(1).normal([6, 2, 2], 'float64');
+    const x = new PhiloxRng(2).normal([3, 2, 2], 'float32');
+    const z = Float64Array.from([0.01, 1, 30]);
+    const { vx, vz } = await exactPfgmField(ref)(x, z);
+    const t = pfgmFieldTarget(x, z, ref);
+    expect(vx.shape).toEqual([3, 2, 2]);
+    expect(vx.dtype).toBe('float32');
+    for (let i = 0; i < 3; i++) {
+      for (let q = 0; q < 4; q++) expect(vx.data[i * 4 + q]).toBe(t.data[i * 5 + q]);
+      expect(vz[i]).toBe(t.data[i * 5 + 4]);
+    }
+    // Far above the data the field points down, towards the z = 0 plane of the charges.
+    expect(vz[2]!).toBeLessThan(0);
   });
 });
 
