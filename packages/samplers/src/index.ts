@@ -19,3 +19,7 @@ export { pfgmSample, pfgmEncode, pfgmDrift, pfgmPriorLogDensity, logGamma, Field
 export type { NormalizedField, NormalizedFieldValue, PfgmDriftOptions, PfgmOdeOptions, PfgmSolver, FieldProblem } from './pfgm.js';
 export { odeLogLikelihood, pfgmLogLikelihood, gaussianPriorLogDensity, LikelihoodError } from './likelihood.js';
 export type { HutchinsonProbe, DenoiserJvp, LikelihoodOptions, LikelihoodResult, OdeLikelihoodOptions, PfgmLikelihoodOptions } from './likelihood.js';
+export { particleGuidance, svgdGuidance, learnedPotentialGuidance, withParticleGuidance, referenceScale, thesisScale, gatedScale } from './particle-guidance.js';
+export type { GuidanceScale, ParticleGuidance, GroupOptions, ParticleGuidanceOptions, SvgdGuidanceOptions, LearnedPotentialOptions, ReferenceScaleOptions } from './particle-guidance.js';
+export { rbfKernel, rbfRepulsion, rbfBandwidth, userKernel, featureKernel, permutationAction } from './particle-guidance-kernels.js';
+export type { GuidanceContext, KernelEvaluation, ParticleKernel, Bandwidth, GroupAction, ActionSelect, RbfOptions, RbfEvaluation, PairKernelFunction, UserKernelOptions, FeatureMap, FeatureVjp, FeatureKernelOptions } from './particle-guidance-kernels.js';
