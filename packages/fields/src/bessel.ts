@@ -16,8 +16,8 @@ export function logBesselK(nu: number, x: number): number {
   const peak = f(tStar);
   // Curvature at the saddle: f'' = -x cosh t* = -sqrt(x^2 + nu^2).
   const width = 1 / Math.sqrt(Math.hypot(x, v));
-  const h = Math.min(0.1, width / 6);
-  const cut = 60; // terms below exp(-60) of the peak are dropped
+  const h = Math.min(0.25, width / 2.5);
+  const cut = 40; // terms below exp(-40) of the peak are dropped
   let sum = 1; // the t* term
   for (const dir of [1, -1]) {
     for (let k = 1; ; k++) {
