@@ -87,7 +87,7 @@ export interface NormalizedFieldOptions {
  * and exponent M: the reference code's (min d/(d_i + eps))^M / (sum + eps), or, for eps = 0, the
  * exact softmax_i(-(M/2) log d_i^2) through the PFGM++ kernel with D = M - N.
  */
-function fieldCoefficients(x: Tensor, aug: Float64Array, reference: Tensor, D: number, eps: number): Matrix64 {
+export function fieldCoefficients(x: Tensor, aug: Float64Array, reference: Tensor, D: number, eps: number): Matrix64 {
   const N = x.rowSize;
   if (eps === 0) {
     const sqrtD = Math.sqrt(D);

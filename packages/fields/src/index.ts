@@ -10,7 +10,7 @@ export type { LogKernel, PosteriorWeights, EmpiricalDenoiserOptions } from './po
 export { pfgmppField, scaledPfgmppField, pfgmFieldTarget, pfgmppNormalizedField, exactPfgmField, logUnitSphereArea } from './electric.js';
 export type { ReducedField, NormalizedFieldOptions, NormalizedFieldValue } from './electric.js';
 export { stfReferenceBatch, stfTargets, vDsm, vStf, posteriorTvd, logKernelSlope } from './stf.js';
-export type { Estimate, DiagnosticOptions, VStfOptions } from './stf.js';
+export type { Estimate, DiagnosticOptions, VStfOptions, StfOptions } from './stf.js';
 export { logBesselK } from './bessel.js';
 export {
   coulombSource,

@@ -2,9 +2,10 @@
 // reference batch (Eq. 3.4/3.5, Alg. 1), and the trace-of-covariance diagnostics V_DSM(t) and
 // V_STF(t) (Eq. 3.3, Sec. 3.4.2) and the posterior-vs-uniform TVD (thesis Fig. 8.3).
 import type { Kernel } from '@phys/kernels';
-import { ShapeError, Tensor, formatShape, type Random } from '@phys/tensor';
-import { checkData, checkInteger, checkPositive, checkReference, checkSameRowSize } from './check.js';
-import { posteriorMean, posteriorWeights, type LogKernel } from './posterior.js';
+import { ShapeError, Tensor, ValueError, formatShape, getBackend, type Random } from '@phys/tensor';
+import { checkData, checkInteger, checkNonNegative, checkPositive, checkReference, checkSameRowSize, sigmaRows } from './check.js';
+import { fieldCoefficients } from './electric.js';
+import { posteriorMean, posteriorWeights, shapedLike, type LogKernel } from './posterior.js';
 
 /**
  * The reference batch of STF training (REFERENCE-NOTES "STF"): the small batch's clean points
@@ -29,8 +30,8 @@ export function stfReferenceBatch(clean: Tensor, extra?: Tensor): Tensor {
  * and PFGM++ reference code trains on; the score-form target of Eq. 3.4 is (target - x_i)/sigma_i^2
  * for the Gaussian kernel. Works for every kernel: Gaussian weights softmax(-|x - y|^2/(2 sigma^2))
  * (Newbeeer/stf, max-subtracted, no epsilon) and PFGM++ weights proportional to
- * (|x - y|^2 + r^2)^(-(N+D)/2) (exact; the reference's (min d/(d + 1e-7))^(N+D) guards are left
- * out, a difference below 1e-7 relative for moderate N+D). With n = 1 STF reduces to DSM.
+ * (|x - y|^2 + r^2)^(-(N+D)/2) (exact by default; `{ epsilon: 1e-7 }` gives the reference code's
+ * guarded variant, see {@link StfOptions}). With n = 1 STF reduces to DSM.
  *
  * @param x - perturbed batch `[B, ...]`
  * @param sigma - noise level per row (> 0)
@@ -38,12 +39,31 @@ export function stfReferenceBatch(clean: Tensor, extra?: Tensor): Tensor {
  *   reference code's convention as row i (see {@link stfReferenceBatch})
  * @param kernel - the perturbation kernel (any `Kernel` of `@phys/kernels`)
  */
-export function stfTargets(x: Tensor, sigma: Float64Array | number, reference: Tensor, kernel: LogKernel): Tensor {
+export function stfTargets(x: Tensor, sigma: Float64Array | number, reference: Tensor, kernel: LogKernel & { readonly D?: number }, options: StfOptions = {}): Tensor {
   checkReference(reference);
   if (reference.rows < x.rows) {
     throw new ShapeError('reference', `at least ${x.rows} rows (the batch's own clean points first)`, formatShape(reference.shape));
   }
-  return posteriorMean(x, reference, kernel, sigma);
+  const eps = options.epsilon ?? 0;
+  checkNonNegative(eps, 'epsilon');
+  if (eps === 0) return posteriorMean(x, reference, kernel, sigma);
+  const D = kernel.D;
+  if (D === undefined || !Number.isFinite(D)) throw new ValueError('kernel', kernel.D, 'a PFGM++ kernel (finite D) for the guarded STF variant (epsilon > 0)');
+  checkData(x, 'x');
+  checkSameRowSize(x, reference);
+  const r = sigmaRows(sigma, x.rows).map((s) => s * Math.sqrt(D));
+  const w = fieldCoefficients(x, r, reference, D, eps);
+  return shapedLike(getBackend().weightedSum(w, reference), x);
+}
+
+/** Options of {@link stfTargets}. */
+export interface StfOptions {
+  /**
+   * PFGM++ only: the reference code's STF variant (REFERENCE-NOTES "PFGM++"), weights
+   * (min_j d_j/(d_i + epsilon))^(N+D) normalised by (sum + epsilon), d_i = sqrt(|x - y_i|^2 + r^2);
+   * `1e-7` reproduces Newbeeer/pfgmpp. Default 0: the exact self-normalised weights.
+   */
+  epsilon?: number;
 }
 
 /** A Monte-Carlo estimate and its standard error. */

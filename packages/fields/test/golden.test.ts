@@ -27,6 +27,13 @@ describe('pfgmpp.json targets', () => {
       expectClose(pm.data, flat(row.pfgmpp_target), 1e-5, 1e-6, `D=${D} vs reference float32`);
     });
 
+    it(`D = ${D}: the guarded STF variant (epsilon 1e-7) reproduces the reference float32 target`, () => {
+      // The reference's own weights (min d/(d + 1e-7))^(N+D)/(sum + 1e-7), in float64, round to its
+      // float32 output (1 float32 ulp); the exact weights differ by up to 2e-6 relative here.
+      const t = stfTargets(x, sigma, ref, pfgmppKernel({ D }), { epsilon: 1e-7 });
+      expectClose(t.data, flat(row.pfgmpp_target), 1.2e-7, 1e-30, `D=${D} guarded STF`);
+    });
+
     const pm = () => posteriorMean(x, ref, pfgmppKernel({ D }), sigma).data;
     it(`D = ${D}: the denoiser contract gives the same values`, async () => {
       const out = await empiricalDenoiser(ref, pfgmppKernel({ D }))(x, sigma);
