@@ -1,44 +1,55 @@
 // Dense float64 linear algebra for the Frechet distance: Cholesky, congruence L^T S L, Householder
 // tridiagonalisation and the implicit QL eigen solver. Matrices are row-major n x n Float64Arrays.
 import { ValueError } from '@phys/tensor';
+import { wasmKernels, withScratch } from './wasm/kernels.js';
 
 /** Machine epsilon of float64 (2^-52). */
 export const EPS = 2 ** -52;
 
 /**
- * In-place lower Cholesky factor S = L L^T (Cholesky-Crout, row dot products). Returns -1 on
- * success, else the index of the first pivot <= `tol` (the matrix is then left partly factored).
- * The strict upper triangle is zeroed.
+ * In-place lower Cholesky factor S = L L^T, blocked right-looking: each block column is factored
+ * with row dot products (Cholesky-Crout), then the trailing matrix is updated with one
+ * A22 -= L21 L21^T product (the SIMD kernel). Returns -1 on success, else the index of the first
+ * pivot <= `tol` (the matrix is then left partly factored). The strict upper triangle is zeroed.
  */
 export function choleskyInPlace(a: Float64Array, n: number, tol: number): number {
-  for (let j = 0; j < n; j++) {
-    const rj = j * n;
-    let s = a[rj + j]!;
-    for (let k = 0; k < j; k++) s -= a[rj + k]! * a[rj + k]!;
-    if (!(s > tol)) return j;
-    const ljj = Math.sqrt(s);
-    a[rj + j] = ljj;
-    const inv = 1 / ljj;
-    let i = j + 1;
-    // Two rows at a time: row j is read once per pair.
-    for (; i + 1 < n; i += 2) {
-      const r0 = i * n;
-      const r1 = r0 + n;
-      let s0 = a[r0 + j]!;
-      let s1 = a[r1 + j]!;
-      for (let k = 0; k < j; k++) {
-        const l = a[rj + k]!;
-        s0 -= a[r0 + k]! * l;
-        s1 -= a[r1 + k]! * l;
+  const NB = 64;
+  for (let kb = 0; kb < n; kb += NB) {
+    const ke = Math.min(n, kb + NB);
+    // Block column kb..ke-1 (earlier columns are already subtracted from it).
+    for (let j = kb; j < ke; j++) {
+      const rj = j * n;
+      let s = a[rj + j]!;
+      for (let q = kb; q < j; q++) s -= a[rj + q]! * a[rj + q]!;
+      if (!(s > tol)) return j;
+      const ljj = Math.sqrt(s);
+      a[rj + j] = ljj;
+      const inv = 1 / ljj;
+      let i = j + 1;
+      for (; i + 1 < n; i += 2) {
+        const r0 = i * n;
+        const r1 = r0 + n;
+        let s0 = a[r0 + j]!;
+        let s1 = a[r1 + j]!;
+        for (let q = kb; q < j; q++) {
+          const l = a[rj + q]!;
+          s0 -= a[r0 + q]! * l;
+          s1 -= a[r1 + q]! * l;
+        }
+        a[r0 + j] = s0 * inv;
+        a[r1 + j] = s1 * inv;
       }
-      a[r0 + j] = s0 * inv;
-      a[r1 + j] = s1 * inv;
+      if (i < n) {
+        const r0 = i * n;
+        let s0 = a[r0 + j]!;
+        for (let q = kb; q < j; q++) s0 -= a[r0 + q]! * a[rj + q]!;
+        a[r0 + j] = s0 * inv;
+      }
     }
-    if (i < n) {
-      const r0 = i * n;
-      let s0 = a[r0 + j]!;
-      for (let k = 0; k < j; k++) s0 -= a[r0 + k]! * a[rj + k]!;
-      a[r0 + j] = s0 * inv;
+    // Trailing update A22 -= L21 L21^T (lower triangle).
+    if (ke < n) {
+      const panel = a.subarray(ke * n + kb);
+      gemmABt(panel, panel, a.subarray(ke * n + ke), n - ke, n - ke, ke - kb, { accumulate: true, lowerOnly: true, lda: n, ldb: n, ldc: n, alpha: -1 });
     }
   }
   for (let i = 0; i < n; i++) a.fill(0, i * n + i + 1, (i + 1) * n);
@@ -59,24 +70,48 @@ export function transpose(a: Float64Array, rows: number, cols: number): Float64A
   return out;
 }
 
+/** Options of {@link gemmABt}. */
+export interface GemmOptions {
+  /** Add to C instead of overwriting it. */
+  accumulate?: boolean;
+  /** Compute only j <= i (m = p); entries above the diagonal are left unspecified. */
+  lowerOnly?: boolean;
+  /**
+   * First k of the sum for (i, j): lets triangular operands skip known zeros. Must not exceed the
+   * first non-zero index of row i of A or row j of B, and be monotone (non-decreasing) in i and j.
+   */
+  start?: (i: number, j: number) => number;
+  /** Row strides (elements) of A, B and C (default K, K and p). */
+  lda?: number;
+  ldb?: number;
+  ldc?: number;
+  /** C (+)= alpha A B^T (default 1). */
+  alpha?: number;
+}
+
+/** Below this many multiply-adds the TypeScript loop is used (copy-in overhead). */
+const WASM_MIN_WORK = 32768;
+
 /**
- * C[i, j] (+)= sum_{k = lo}^{K-1} A[i, k] B[j, k] for the rows i of A and j of B, where
- * `lo = start(i, j)` lets triangular operands skip known zeros (start must be <= the first
- * non-zero index of both rows). A is `m x K`, B is `p x K`, C is `m x p`, all row-major.
- * With `lowerOnly`, only j <= i is computed (m = p, symmetric result).
+ * C[i, j] (+)= alpha sum_{k = lo}^{K-1} A[i, k] B[j, k] for the rows i of A and j of B, where
+ * `lo = start(i, j)` (default 0). A is `m x K`, B is `p x K`, C is `m x p`, all row-major with the
+ * given row strides. Uses the WebAssembly SIMD kernel (blocked for cache) when available.
  */
-export function gemmABt(
-  A: Float64Array,
-  B: Float64Array,
-  C: Float64Array,
-  m: number,
-  p: number,
-  K: number,
-  options: { accumulate?: boolean; lowerOnly?: boolean; start?: (i: number, j: number) => number } = {},
-): void {
+export function gemmABt(A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: GemmOptions = {}): void {
+  if (m === 0 || p === 0) return;
+  const k = wasmKernels();
+  if (k && m * p * K >= WASM_MIN_WORK) gemmWasm(k, A, B, C, m, p, K, options);
+  else gemmJs(A, B, C, m, p, K, options);
+}
+
+function gemmJs(A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: GemmOptions): void {
   const acc = options.accumulate ?? false;
   const lowerOnly = options.lowerOnly ?? false;
   const start = options.start;
+  const lda = options.lda ?? K;
+  const ldb = options.ldb ?? K;
+  const ldc = options.ldc ?? p;
+  const alpha = options.alpha ?? 1;
   const BI = 64;
   for (let ib = 0; ib < m; ib += BI) {
     const ie = Math.min(m, ib + BI);
@@ -84,49 +119,101 @@ export function gemmABt(
       const je = Math.min(p, jb + BI);
       for (let i = ib; i < ie; i += 2) {
         const two = i + 1 < ie;
-        const a0 = i * K;
-        const a1 = two ? a0 + K : a0;
+        const a0 = i * lda;
+        const a1 = two ? a0 + lda : a0;
         const jEnd = lowerOnly ? Math.min(je, i + 2) : je;
         for (let j = jb; j < jEnd; j += 2) {
           const twoJ = j + 1 < jEnd;
-          const b0 = j * K;
-          const b1 = twoJ ? b0 + K : b0;
-          let lo = 0;
-          if (start) lo = Math.min(start(i, j), start(i, twoJ ? j + 1 : j), start(two ? i + 1 : i, j), start(two ? i + 1 : i, twoJ ? j + 1 : j));
+          const b0 = j * ldb;
+          const b1 = twoJ ? b0 + ldb : b0;
+          const lo = start ? start(i, j) : 0;
           let s00 = 0;
           let s01 = 0;
           let s10 = 0;
           let s11 = 0;
-          for (let k = lo; k < K; k++) {
-            const x0 = A[a0 + k]!;
-            const x1 = A[a1 + k]!;
-            const y0 = B[b0 + k]!;
-            const y1 = B[b1 + k]!;
+          for (let q = lo; q < K; q++) {
+            const x0 = A[a0 + q]!;
+            const x1 = A[a1 + q]!;
+            const y0 = B[b0 + q]!;
+            const y1 = B[b1 + q]!;
             s00 += x0 * y0;
             s01 += x0 * y1;
             s10 += x1 * y0;
             s11 += x1 * y1;
           }
-          const c0 = i * p + j;
-          if (acc) {
-            C[c0] = C[c0]! + s00;
-            if (twoJ) C[c0 + 1] = C[c0 + 1]! + s01;
-            if (two) {
-              C[c0 + p] = C[c0 + p]! + s10;
-              if (twoJ) C[c0 + p + 1] = C[c0 + p + 1]! + s11;
-            }
-          } else {
-            C[c0] = s00;
-            if (twoJ) C[c0 + 1] = s01;
-            if (two) {
-              C[c0 + p] = s10;
-              if (twoJ) C[c0 + p + 1] = s11;
-            }
+          const c0 = i * ldc + j;
+          const put = (at: number, v: number): void => {
+            C[at] = acc ? C[at]! + alpha * v : alpha * v;
+          };
+          put(c0, s00);
+          if (twoJ) put(c0 + 1, s01);
+          if (two) {
+            put(c0 + ldc, s10);
+            if (twoJ) put(c0 + ldc + 1, s11);
           }
         }
       }
     }
   }
+}
+
+const KC = 256;
+const IB = 64;
+const JB = 256;
+
+function gemmWasm(k: NonNullable<ReturnType<typeof wasmKernels>>, A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: GemmOptions): void {
+  const acc = options.accumulate ?? false;
+  const lowerOnly = options.lowerOnly ?? false;
+  const start = options.start;
+  const lda = options.lda ?? K;
+  const ldb = options.ldb ?? K;
+  const ldc = options.ldc ?? p;
+  const alpha = options.alpha ?? 1;
+  const same = A === B && lda === ldb && m === p && alpha === 1;
+  // Padded copies: rows of A to a multiple of 2, rows of B and columns of C to a multiple of 4,
+  // K to a multiple of 2; the padding is zero, so the kernel needs no edge cases.
+  const mP = (m + 3) & ~3;
+  const pP = (p + 3) & ~3;
+  const kP = (K + 1) & ~1;
+  withScratch((alloc, heap) => {
+    const aOff = alloc(mP * kP);
+    const bOff = same ? aOff : alloc(pP * kP);
+    const cOff = alloc(mP * pP);
+    const H = heap();
+    const a0 = aOff / 8;
+    for (let i = 0; i < m; i++) {
+      const row = A.subarray(i * lda, i * lda + K);
+      if (alpha === 1) H.set(row, a0 + i * kP);
+      else for (let q = 0; q < K; q++) H[a0 + i * kP + q] = alpha * row[q]!;
+    }
+    if (!same) {
+      const b0 = bOff / 8;
+      for (let j = 0; j < p; j++) H.set(B.subarray(j * ldb, j * ldb + K), b0 + j * kP);
+    }
+    const c0 = cOff / 8;
+    if (acc) for (let i = 0; i < m; i++) H.set(C.subarray(i * ldc, i * ldc + (lowerOnly ? i + 1 : p)), c0 + i * pP);
+    for (let jb = 0; jb < pP; jb += JB) {
+      const je = Math.min(pP, jb + JB);
+      for (let ib = 0; ib < mP; ib += IB) {
+        const ie = Math.min(mP, ib + IB);
+        if (lowerOnly && jb >= ie) continue;
+        let lo = 0;
+        if (start) {
+          const il = Math.min(ie, m) - 1;
+          const jl = Math.min(je, p) - 1;
+          lo = Math.min(start(ib, jb), start(ib, jl), start(il, jb), start(il, jl)) & ~1;
+        }
+        for (let kb = lo; kb < kP; kb += KC) {
+          const kl = Math.min(KC, kP - kb);
+          k.gemm(aOff + (ib * kP + kb) * 8, bOff + (jb * kP + kb) * 8, cOff + (ib * pP + jb) * 8, ie - ib, je - jb, kl * 8, kP * 8, kP * 8, pP * 8);
+        }
+      }
+    }
+    const Hc = heap();
+    for (let i = 0; i < m; i++) {
+      C.set(Hc.subarray(c0 + i * pP, c0 + i * pP + (lowerOnly ? i + 1 : p)), i * ldc);
+    }
+  });
 }
 
 /** Copies the lower triangle of a row-major square matrix onto its upper triangle. */
@@ -150,19 +237,6 @@ export function congruenceLower(L: Float64Array, S: Float64Array, n: number): Fl
   return M;
 }
 
-/**
- * B^T S B for a row-major `n x r` matrix B and symmetric `n x n` S; returns the full `r x r` result.
- */
-export function congruenceRect(Bm: Float64Array, S: Float64Array, n: number, r: number): Float64Array {
-  const Bt = transpose(Bm, n, r); // r x n
-  const H = new Float64Array(r * n);
-  gemmABt(Bt, S, H, r, n, n); // H = B^T S (r x n)
-  const M = new Float64Array(r * r);
-  gemmABt(H, Bt, M, r, r, n, { lowerOnly: true }); // M = H B
-  symmetrizeFromLower(M, r);
-  return M;
-}
-
 /** Householder tridiagonalisation of a symmetric matrix (lower triangle used, overwritten). */
 export interface Tridiagonal {
   /** Diagonal, length n. */
@@ -183,12 +257,72 @@ export interface Tridiagonal {
  * returned for back-transformation. Cost 4/3 n^3 flops.
  */
 export function tridiagonalize(a: Float64Array, n: number, keepVectors = false): Tridiagonal {
+  const k = wasmKernels();
+  if (k && n >= 32) {
+    // Same algorithm with the matrix in the kernel memory and the O(n^2) steps in SIMD.
+    return withScratch((alloc, heap) => {
+      const aOff = alloc(n * n);
+      const vOff = alloc(n + 2);
+      const pOff = alloc(n + 2);
+      const H = heap();
+      const a0 = aOff / 8;
+      for (let i = 0; i < n; i++) H.set(a.subarray(i * n, i * n + i + 1), a0 + i * n);
+      const v = H.subarray(vOff / 8, vOff / 8 + n);
+      const p = H.subarray(pOff / 8, pOff / 8 + n);
+      return householderSteps(H.subarray(a0, a0 + n * n), n, keepVectors, v, p, (o, m) => {
+        k.symv(aOff + (o * n + o) * 8, n * 8, m, vOff, pOff);
+      }, (o, m) => {
+        k.syr2(aOff + (o * n + o) * 8, n * 8, m, vOff, pOff);
+      });
+    });
+  }
+  const v = new Float64Array(n);
+  const p = new Float64Array(n);
+  return householderSteps(a, n, keepVectors, v, p, (o, m) => {
+    symvJs(a, n, o, m, v, p);
+  }, (o, m) => {
+    syr2Js(a, n, o, m, v, p);
+  });
+}
+
+/** p[0..m) += A22 v for the lower triangle of the trailing block at (o, o). */
+function symvJs(a: Float64Array, n: number, o: number, m: number, v: Float64Array, p: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    const row = (o + i) * n + o;
+    const vi = v[i]!;
+    let s = 0;
+    for (let j = 0; j < i; j++) {
+      const aij = a[row + j]!;
+      s += aij * v[j]!;
+      p[j] = p[j]! + aij * vi;
+    }
+    p[i] = p[i]! + s + a[row + i]! * vi;
+  }
+}
+
+/** A22 -= v w^T + w v^T on the lower triangle of the trailing block at (o, o). */
+function syr2Js(a: Float64Array, n: number, o: number, m: number, v: Float64Array, w: Float64Array): void {
+  for (let i = 0; i < m; i++) {
+    const row = (o + i) * n + o;
+    const vi = v[i]!;
+    const wi = w[i]!;
+    for (let j = 0; j <= i; j++) a[row + j] = a[row + j]! - vi * w[j]! - wi * v[j]!;
+  }
+}
+
+function householderSteps(
+  a: Float64Array,
+  n: number,
+  keepVectors: boolean,
+  v: Float64Array,
+  p: Float64Array,
+  symv: (o: number, m: number) => void,
+  syr2: (o: number, m: number) => void,
+): Tridiagonal {
   const diag = new Float64Array(n);
   const off = new Float64Array(n);
   const vectors = keepVectors ? new Float64Array(n * n) : undefined;
   const taus = keepVectors ? new Float64Array(n) : undefined;
-  const v = new Float64Array(n);
-  const p = new Float64Array(n);
   for (let k = 0; k < n - 2; k++) {
     const m = n - k - 1; // size of the trailing block
     const o = k + 1; // its first row/column
@@ -212,33 +346,17 @@ export function tridiagonalize(a: Float64Array, n: number, keepVectors = false):
       taus[k] = tau;
       vectors.set(v.subarray(0, m), k * n + o);
     }
-    // p = tau * A22 v (lower triangle of A22: rows o.., columns o..row).
+    // p = tau A22 v, then w = p - (tau/2)(p^T v) v (stored in p), then A22 -= v w^T + w v^T.
     p.fill(0, 0, m);
-    for (let i = 0; i < m; i++) {
-      const row = (o + i) * n + o;
-      const vi = v[i]!;
-      let s = 0;
-      for (let j = 0; j < i; j++) {
-        const aij = a[row + j]!;
-        s += aij * v[j]!;
-        p[j] = p[j]! + aij * vi;
-      }
-      p[i] = p[i]! + s + a[row + i]! * vi;
-    }
+    symv(o, m);
     let pv = 0;
     for (let i = 0; i < m; i++) {
       p[i] = p[i]! * tau;
       pv += p[i]! * v[i]!;
     }
     const half = 0.5 * tau * pv;
-    for (let i = 0; i < m; i++) p[i] = p[i]! - half * v[i]!; // p is now w
-    // A22 -= v w^T + w v^T (lower triangle).
-    for (let i = 0; i < m; i++) {
-      const row = (o + i) * n + o;
-      const vi = v[i]!;
-      const wi = p[i]!;
-      for (let j = 0; j <= i; j++) a[row + j] = a[row + j]! - vi * p[j]! - wi * v[j]!;
-    }
+    for (let i = 0; i < m; i++) p[i] = p[i]! - half * v[i]!;
+    syr2(o, m);
   }
   if (n >= 2) {
     diag[n - 2] = a[(n - 2) * n + n - 2]!;
@@ -250,78 +368,115 @@ export function tridiagonalize(a: Float64Array, n: number, keepVectors = false):
 
 /**
  * Eigenvalues (and optionally eigenvectors) of a symmetric tridiagonal matrix by the implicit QL
- * method with Wilkinson-type shifts (EISPACK tql1/tql2). `diag` and `off` (off[k] couples k, k+1)
+ * method with Wilkinson shifts (Numerical Recipes tqli; a relative deflation test). `diag` and `off` (off[k] couples k, k+1)
  * are overwritten; on return `diag` holds the eigenvalues in ascending order. With `zt` (row-major
  * n x n, rows are vectors, initially e.g. the identity), the plane rotations are applied to its
  * rows, so row k ends up as the eigenvector of eigenvalue k (rows are sorted together with diag).
  */
 export function tridiagonalQL(diag: Float64Array, off: Float64Array, n: number, zt?: Float64Array): void {
+  const k = wasmKernels();
+  if (zt && k && n >= 32) {
+    const stride = (n + 1) & ~1;
+    withScratch((alloc, heap) => {
+      const zOff = alloc(n * stride);
+      let H = heap();
+      const z0 = zOff / 8;
+      for (let r = 0; r < n; r++) H.set(zt.subarray(r * n, (r + 1) * n), z0 + r * stride);
+      qlIterations(diag, off, n, (i, c, s) => {
+        k.rot(zOff + i * stride * 8, zOff + (i + 1) * stride * 8, stride * 8, c, s);
+      });
+      H = heap();
+      for (let r = 0; r < n; r++) zt.set(H.subarray(z0 + r * stride, z0 + r * stride + n), r * n);
+    });
+  } else {
+    qlIterations(
+      diag,
+      off,
+      n,
+      zt
+        ? (i, c, s) => {
+            rotateRows(zt, n, i, c, s);
+          }
+        : undefined,
+    );
+  }
+  sortEigen(diag, n, zt);
+}
+
+/** (z_i, z_{i+1}) <- (c z_i - s z_{i+1}, s z_i + c z_{i+1}) on rows of a row-major n x n matrix. */
+function rotateRows(zt: Float64Array, n: number, i: number, c: number, s: number): void {
+  const r0 = i * n;
+  const r1 = r0 + n;
+  for (let k = 0; k < n; k++) {
+    const z1 = zt[r1 + k]!;
+    const z0 = zt[r0 + k]!;
+    zt[r1 + k] = s * z0 + c * z1;
+    zt[r0 + k] = c * z0 - s * z1;
+  }
+}
+
+function qlIterations(diag: Float64Array, off: Float64Array, n: number, rotate?: (i: number, c: number, s: number) => void): void {
+  // Implicit QL with Wilkinson shifts (Numerical Recipes tqli). Unlike EISPACK tql1/tql2 it does not
+  // accumulate the shifts into every diagonal entry, which biased small eigenvalues by ~eps ||T||
+  // per sweep (a systematic error in the sum of their square roots).
+  // Deflation: |e_m| <= eps (|d_m| + |d_m+1|), or below eps ||T|| (noise: zero clusters would
+  // otherwise spin on rounding-level entries).
   const d = diag;
   const e = off;
   if (n === 0) return;
   e[n - 1] = 0;
-  let f = 0;
-  let tst1 = 0;
+  let tnorm = 0;
+  for (let i = 0; i < n; i++) tnorm = Math.max(tnorm, Math.abs(d[i]!) + Math.abs(e[i]!) + (i > 0 ? Math.abs(e[i - 1]!) : 0));
+  const floor = EPS * tnorm;
   for (let l = 0; l < n; l++) {
-    tst1 = Math.max(tst1, Math.abs(d[l]!) + Math.abs(e[l]!));
-    let m = l;
-    while (m < n - 1) {
-      if (Math.abs(e[m]!) <= EPS * tst1) break;
-      m++;
-    }
-    if (m > l) {
-      let iter = 0;
-      do {
+    let iter = 0;
+    let m: number;
+    do {
+      for (m = l; m < n - 1; m++) {
+        const em = Math.abs(e[m]!);
+        if (em <= floor || em <= EPS * (Math.abs(d[m]!) + Math.abs(d[m + 1]!))) break;
+      }
+      if (m !== l) {
         if (++iter > 60) throw new ValueError('matrix', 'no convergence', 'QL iteration to converge within 60 sweeps per eigenvalue');
-        let g = d[l]!;
-        let p = (d[l + 1]! - g) / (2 * e[l]!);
-        let r = Math.hypot(p, 1);
-        if (p < 0) r = -r;
-        d[l] = e[l]! / (p + r);
-        d[l + 1] = e[l]! * (p + r);
-        const dl1 = d[l + 1]!;
-        let h = g - d[l]!;
-        for (let i = l + 2; i < n; i++) d[i] = d[i]! - h;
-        f += h;
-        p = d[m]!;
+        let g = (d[l + 1]! - d[l]!) / (2 * e[l]!);
+        let r = Math.hypot(g, 1);
+        g = d[m]! - d[l]! + e[l]! / (g + (g >= 0 ? Math.abs(r) : -Math.abs(r)));
+        let s = 1;
         let c = 1;
-        let c2 = c;
-        let c3 = c;
-        const el1 = e[l + 1]!;
-        let s = 0;
-        let s2 = 0;
-        for (let i = m - 1; i >= l; i--) {
-          c3 = c2;
-          c2 = c;
-          s2 = s;
-          g = c * e[i]!;
-          h = c * p;
-          r = Math.hypot(p, e[i]!);
-          e[i + 1] = s * r;
-          s = e[i]! / r;
-          c = p / r;
-          p = c * d[i]! - s * g;
-          d[i + 1] = h + s * (c * g + s * d[i]!);
-          if (zt) {
-            const r0 = i * n;
-            const r1 = r0 + n;
-            for (let k = 0; k < n; k++) {
-              const z1 = zt[r1 + k]!;
-              const z0 = zt[r0 + k]!;
-              zt[r1 + k] = s * z0 + c * z1;
-              zt[r0 + k] = c * z0 - s * z1;
-            }
+        let p = 0;
+        let i: number;
+        let underflow = false;
+        for (i = m - 1; i >= l; i--) {
+          const f = s * e[i]!;
+          const b = c * e[i]!;
+          r = Math.hypot(f, g);
+          e[i + 1] = r;
+          if (r === 0) {
+            d[i + 1] = d[i + 1]! - p;
+            e[m] = 0;
+            underflow = true;
+            break;
           }
+          s = f / r;
+          c = g / r;
+          g = d[i + 1]! - p;
+          r = (d[i]! - g) * s + 2 * c * b;
+          p = s * r;
+          d[i + 1] = g + p;
+          g = c * r - b;
+          rotate?.(i, c, s);
         }
-        p = (-s * s2 * c3 * el1 * e[l]!) / dl1;
-        e[l] = s * p;
-        d[l] = c * p;
-      } while (Math.abs(e[l]!) > EPS * tst1);
-    }
-    d[l] = d[l]! + f;
-    e[l] = 0;
+        if (underflow) continue;
+        d[l] = d[l]! - p;
+        e[l] = g;
+        e[m] = 0;
+      }
+    } while (m !== l);
   }
-  // Sort ascending (selection sort keeps the row swaps of zt cheap to express).
+}
+
+/** Sorts eigenvalues ascending, permuting the rows of `zt` with them. */
+function sortEigen(d: Float64Array, n: number, zt?: Float64Array): void {
   const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => d[x]! - d[y]!);
   const sorted = Float64Array.from(order, (i) => d[i]!);
   d.set(sorted);

@@ -25,7 +25,8 @@ export interface FeatureStatisticsState {
   readonly sumOuter: Float64Array;
 }
 
-const CHUNK = 256;
+// Rows per outer-product update: large enough to amortise copying the d x d sum into the SIMD kernel.
+const CHUNK = 1024;
 
 /**
  * Streaming, mergeable first and second moments of feature vectors in float64: the count, the

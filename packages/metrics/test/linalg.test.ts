@@ -1,6 +1,7 @@
 import { PhiloxRng } from '@phys/tensor';
 import { expectClose } from '../../../test-support/golden.js';
-import { choleskyInPlace, congruenceLower, gemmABt, symmetricEigen, symmetricEigenvalues, transpose } from '../src/linalg.js';
+import { choleskyInPlace, congruenceLower, gemmABt, symmetricEigen, symmetricEigenvalues, transpose, tridiagonalize } from '../src/linalg.js';
+import { setWasmEnabled, wasmKernels } from '../src/wasm/kernels.js';
 
 function randomSpd(n: number, seed: number, rank = n): Float64Array {
   const x = new PhiloxRng(seed).normal([rank, n], 'float64').data;
@@ -101,5 +102,73 @@ describe('dense float64 linear algebra', () => {
     // Eigenvalues of the 1-D Laplacian: 2 - 2 cos(k pi/(n+1)).
     const exact = Array.from({ length: n }, (_, k) => 2 - 2 * Math.cos(((k + 1) * Math.PI) / (n + 1))).sort((a, b) => a - b);
     expectClose(symmetricEigenvalues(T, n), exact, 0, 1e-13, 'Laplacian');
+  });
+});
+
+describe('WebAssembly SIMD kernels agree with the TypeScript loops', () => {
+  afterEach(() => {
+    setWasmEnabled(true);
+  });
+
+  function both<T>(f: () => T): [T, T] {
+    setWasmEnabled(true);
+    const a = f();
+    setWasmEnabled(false);
+    const b = f();
+    setWasmEnabled(true);
+    return [a, b];
+  }
+
+  test('the kernels load under Node', () => {
+    expect(wasmKernels()).toBeDefined();
+  });
+
+  test('gemmABt: odd sizes, strides, alpha, accumulate, lower-only and triangular starts (1e-13)', () => {
+    const rng = new PhiloxRng(31);
+    const A = rng.normal([71 * 40], 'float64').data as Float64Array;
+    const B = rng.normal([53 * 40], 'float64').data as Float64Array;
+    // Row i of U is zero before column i (what a triangular start relies on).
+    const U = A.slice();
+    for (let i = 0; i < 71; i++) U.fill(0, i * 40, i * 40 + Math.min(i, 40));
+    const C0 = rng.normal([71 * 60], 'float64').data as Float64Array;
+    const cases = [
+      { m: 67, p: 53, K: 37, opts: { lda: 40, ldb: 40, ldc: 60, alpha: -0.5, accumulate: true } },
+      { m: 53, p: 53, K: 33, opts: { lda: 40, ldb: 40, ldc: 60, lowerOnly: true, accumulate: true } },
+      { m: 53, p: 53, K: 40, opts: { lda: 40, ldb: 40, ldc: 60, start: (i: number) => Math.min(i, 39) } },
+    ];
+    for (const { m, p, K, opts } of cases) {
+      const [w, j] = both(() => {
+        const C = C0.slice();
+        gemmABt(opts.start ? U : A, opts.lowerOnly ? A : B, C, m, p, K, opts);
+        return C;
+      });
+      for (let i = 0; i < m; i++) {
+        for (let c = 0; c < (opts.lowerOnly ? i + 1 : p); c++) expect(Math.abs(w[i * 60 + c]! - j[i * 60 + c]!)).toBeLessThan(1e-13);
+      }
+    }
+  });
+
+  test('Cholesky, tridiagonalisation and QL with vectors at n = 150 (1e-12)', () => {
+    const n = 150;
+    const S = randomSpd(n, 12, n + 20);
+    const [lw, lj] = both(() => {
+      const L = S.slice();
+      expect(choleskyInPlace(L, n, 0)).toBe(-1);
+      return L;
+    });
+    expectClose(lw, lj, 1e-12, 1e-12, 'L');
+    const [ew, ej] = both(() => symmetricEigen(S, n));
+    expectClose(ew.values, ej.values, 1e-12, 1e-10, 'eigenvalues');
+    // Eigenvectors agree up to sign.
+    for (let k = 0; k < n; k += 17) {
+      const a = ew.vectors.subarray(k * n, (k + 1) * n);
+      const b = ej.vectors.subarray(k * n, (k + 1) * n);
+      const sign = Math.sign(a.reduce((s, x, i) => s + x * b[i]!, 0));
+      for (let i = 0; i < n; i++) expect(Math.abs(a[i]! - sign * b[i]!)).toBeLessThan(1e-9);
+    }
+    const [tw, tj] = both(() => tridiagonalize(S.slice(), n));
+    // The tridiagonal entries accumulate rounding over the n steps (summation order differs).
+    expectClose(tw.diag, tj.diag, 1e-9, 1e-9, 'diag');
+    expectClose(tw.off, tj.off, 1e-9, 1e-9, 'off');
   });
 });
