@@ -9,7 +9,8 @@ const root = path.dirname(fileURLToPath(import.meta.url));
 export default function jestConfig(packageDir) {
   return {
     rootDir: packageDir,
-    testEnvironment: 'node',
+    // Node environment sharing the main realm's typed arrays (onnxruntime-node needs it).
+    testEnvironment: path.join(root, 'jest.environment.cjs'),
     testMatch: ['<rootDir>/test/**/*.test.ts'],
     extensionsToTreatAsEsm: ['.ts'],
     transform: {

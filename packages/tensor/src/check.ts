@@ -2,10 +2,13 @@ import { NonFiniteError, ValueError } from './errors.js';
 
 type NumericArray = ArrayLike<number>;
 
+// Bound once: global lookups per element are slow inside vm contexts (jest's ESM runner).
+const { isFinite } = Number;
+
 /** Index of the first NaN/Inf in `values`, or -1. */
 export function firstNonFinite(values: NumericArray): number {
   for (let i = 0; i < values.length; i++) {
-    if (!Number.isFinite(values[i])) return i;
+    if (!isFinite(values[i])) return i;
   }
   return -1;
 }

@@ -1,0 +1,118 @@
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { loadClassifier, type OnnxClassifier } from '@phys/onnx';
+import {
+  FeatureStatistics,
+  frechetDistance,
+  frechetDistanceName,
+  inBatchSimilarity,
+  inceptionScore,
+  kernelInceptionDistance,
+  loadFidStats,
+  precisionRecall,
+  type GaussianStats,
+} from '@phys/metrics';
+import type { Tensor } from '@phys/tensor';
+import { UsageError } from './errors.js';
+import { loadImages } from './images.js';
+import { defaultClassifierPath, defaultReferenceStatsPath, requireFile } from './models.js';
+import { writeFileAtomic } from './output.js';
+import { ProgressBar } from './progress.js';
+
+export const EVAL_USAGE = `Usage: phys eval --samples <grid.png | folder> [options]
+
+Compares generated images with a reference through the features of a classifier (default: the
+shipped Fashion-MNIST classifier) and reports a JSON document.
+
+Options:
+  --samples <path>        PNG grid written by 'phys sample', or a folder of PNG images
+  --reference <path>      reference: feature statistics (.npz with mu, sigma, pytorch-fid format),
+                          a PNG grid or a folder of PNGs (default: shipped Fashion-MNIST test stats)
+  --classifier <file>     ONNX classifier with a features output (default: shipped classifier)
+  --out <file.json>       also write the report to this file
+  --quiet                 no progress bar
+  -h, --help              this help
+
+Metrics: Frechet distance on the classifier's penultimate features (named after the classifier,
+not FID), classifier score (Inception Score formula on the classifier's logits), in-batch
+similarity; with reference images also KID and precision/recall (k = 3).`;
+
+async function extract(classifier: OnnxClassifier, x: Tensor, label: string, quiet: boolean): Promise<{ features: Tensor; logits: Tensor | undefined }> {
+  const bar = new ProgressBar(process.stderr, x.rows, label, quiet);
+  const out = await classifier.run(x, { onChunk: (p) => {
+    bar.update(p.rows);
+  } });
+  bar.done();
+  if (!out.features) throw new UsageError('the classifier has no features output (phys.output_features)');
+  return { features: out.features, logits: out.logits };
+}
+
+/** `phys eval`: prints the JSON report; returns the exit code. */
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      samples: { type: 'string' },
+      reference: { type: 'string' },
+      classifier: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${EVAL_USAGE}\n`);
+    return 0;
+  }
+  if (values.samples === undefined) throw new UsageError('--samples is required (a PNG grid or a folder of PNGs)');
+  const classifierPath = requireFile(values.classifier ?? defaultClassifierPath, 'classifier');
+  const referencePath = values.reference ?? requireFile(defaultReferenceStatsPath, 'reference statistics');
+  const classifier = await loadClassifier(classifierPath, { threads: 'auto' });
+  try {
+    const { imageShape, valueRange } = classifier.info;
+    const quiet = values.quiet || !process.stderr.isTTY;
+    const samples = await loadImages(values.samples, imageShape, valueRange);
+    const gen = await extract(classifier, samples, 'features (samples)', quiet);
+    let reference: GaussianStats;
+    let refFeatures: Tensor | undefined;
+    if (referencePath.toLowerCase().endsWith('.npz')) {
+      reference = loadFidStats(referencePath);
+    } else {
+      refFeatures = (await extract(classifier, await loadImages(referencePath, imageShape, valueRange), 'features (reference)', quiet)).features;
+      reference = FeatureStatistics.fromFeatures(refFeatures).gaussian();
+    }
+    const warnings: string[] = [];
+    const fd = frechetDistance(FeatureStatistics.fromFeatures(gen.features), reference, { onWarning: (w) => warnings.push(w) });
+    const name = frechetDistanceName(path.basename(classifierPath, '.onnx'));
+    const report: Record<string, unknown> = {
+      samples: values.samples,
+      reference: referencePath,
+      classifier: classifierPath,
+      count: samples.rows,
+      featureDim: gen.features.rowSize,
+      [name]: fd.value,
+      inBatchSimilarity: inBatchSimilarity(gen.features),
+    };
+    if (gen.logits && samples.rows >= 10) {
+      const cs = inceptionScore(gen.logits);
+      report.classifierScore = { mean: cs.mean, std: cs.std };
+    }
+    if (refFeatures) {
+      const size = Math.min(1000, gen.features.rows, refFeatures.rows);
+      if (size >= 2) {
+        const kid = kernelInceptionDistance(gen.features, refFeatures, { subsetSize: size, subsets: 100 });
+        report.kid = { mean: kid.mean, std: kid.std };
+      }
+      const prc = precisionRecall(gen.features, refFeatures);
+      report.precision = prc.precision;
+      report.recall = prc.recall;
+    }
+    report.warnings = [...warnings, ...fd.warnings.filter((w) => !warnings.includes(w))];
+    const text = `${JSON.stringify(report, null, 2)}\n`;
+    if (values.out !== undefined) await writeFileAtomic(values.out, text);
+    process.stdout.write(text);
+    return 0;
+  } finally {
+    await classifier.dispose();
+  }
+}

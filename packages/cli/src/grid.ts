@@ -1,0 +1,71 @@
+import { Tensor, ValueError } from '@phys/tensor';
+import type { Image8 } from './png.js';
+
+/** Geometry of an image grid, stored in the PNG's `phys.grid` tEXt chunk so `phys eval` can cut it. */
+export interface GridLayout {
+  readonly count: number;
+  readonly cols: number;
+  readonly channels: 1 | 3;
+  readonly height: number;
+  readonly width: number;
+  readonly pad: number;
+}
+
+const KEY = 'phys.grid';
+
+function toByte(v: number, lo: number, hi: number): number {
+  const t = Math.round(((v - lo) / (hi - lo)) * 255);
+  return t < 0 ? 0 : t > 255 ? 255 : t;
+}
+
+/**
+ * Tiles a batch `[B, C, H, W]` (C = 1 or 3) with values in `range` into one image with `pad`
+ * pixels of black between tiles; the layout is recorded as a tEXt chunk.
+ */
+export function tileGrid(x: Tensor, range: readonly [number, number], pad = 2): Image8 {
+  if (x.shape.length !== 4 || (x.shape[1] !== 1 && x.shape[1] !== 3)) {
+    throw new ValueError('images', x.shape, 'a batch of shape [B, C, H, W] with C = 1 or 3');
+  }
+  const [count, channels, height, width] = x.shape as [number, 1 | 3, number, number];
+  const cols = Math.ceil(Math.sqrt(count));
+  const rows = Math.ceil(count / cols);
+  const W = cols * width + (cols + 1) * pad;
+  const H = rows * height + (rows + 1) * pad;
+  const data = new Uint8Array(W * H * channels);
+  for (let b = 0; b < count; b++) {
+    const ox = pad + (b % cols) * (width + pad);
+    const oy = pad + Math.floor(b / cols) * (height + pad);
+    for (let c = 0; c < channels; c++)
+      for (let y = 0; y < height; y++)
+        for (let xx = 0; xx < width; xx++) {
+          const v = x.data[((b * channels + c) * height + y) * width + xx]!;
+          data[((oy + y) * W + ox + xx) * channels + c] = toByte(v, range[0], range[1]);
+        }
+  }
+  const layout: GridLayout = { count, cols, channels, height, width, pad };
+  return { width: W, height: H, channels, data, text: { [KEY]: JSON.stringify(layout) } };
+}
+
+/** Cuts a grid written by {@link tileGrid} (or described by `layout`) back into `[B, C, H, W]` in `range`. */
+export function untileGrid(img: Image8, range: readonly [number, number], layout?: GridLayout): Tensor {
+  const stored = img.text?.[KEY];
+  const g = layout ?? (stored ? (JSON.parse(stored) as GridLayout) : undefined);
+  if (!g) throw new ValueError('grid', 'no phys.grid layout', 'a PNG written by phys sample, or --tile/--count options');
+  const { count, cols, channels, height, width, pad } = g;
+  const rows = Math.ceil(count / cols);
+  if (img.width < cols * width + (cols + 1) * pad || img.height < rows * height + (rows + 1) * pad) {
+    throw new ValueError('grid', `${img.width}x${img.height}`, `an image large enough for ${count} tiles of ${width}x${height}`);
+  }
+  const out = Tensor.zeros([count, channels, height, width]);
+  for (let b = 0; b < count; b++) {
+    const ox = pad + (b % cols) * (width + pad);
+    const oy = pad + Math.floor(b / cols) * (height + pad);
+    for (let c = 0; c < channels; c++)
+      for (let y = 0; y < height; y++)
+        for (let xx = 0; xx < width; xx++) {
+          const src = ((oy + y) * img.width + ox + xx) * img.channels + Math.min(c, img.channels - 1);
+          out.data[((b * channels + c) * height + y) * width + xx] = range[0] + (img.data[src]! / 255) * (range[1] - range[0]);
+        }
+  }
+  return out;
+}

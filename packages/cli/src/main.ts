@@ -1,0 +1,48 @@
+import { PhysError } from '@phys/tensor';
+import { UsageError } from './errors.js';
+import { sampleCommand } from './sample.js';
+
+const USAGE = `Usage: phys <command> [options]
+
+Commands:
+  sample   sample images from an ONNX model and write a PNG grid (default: the shipped model)
+  eval     metrics between samples and a reference (Frechet distance on classifier features, ...)
+  bench    time the sampler on the shipped model (per-step and per-NFE costs)
+
+Run 'phys <command> --help' for the options of a command.`;
+
+type Command = (argv: string[], signal: AbortSignal) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  sample: () => Promise.resolve(sampleCommand),
+  eval: async () => (await import('./eval.js')).evalCommand,
+  bench: async () => (await import('./bench.js')).benchCommand,
+};
+
+/** Runs the CLI; resolves to the exit code. Errors become one line on stderr, never a stack trace. */
+export async function main(argv: string[], signal: AbortSignal): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '-h' || name === '--help') {
+    process.stdout.write(`${USAGE}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  const load = COMMANDS[name];
+  if (!load) {
+    process.stderr.write(`phys: unknown command '${name}'\n${USAGE}\n`);
+    return 2;
+  }
+  try {
+    return await (await load())(rest, signal);
+  } catch (e) {
+    if (signal.aborted) {
+      process.stderr.write('phys: interrupted; no output written\n');
+      return 130;
+    }
+    const err = e as Error & { code?: string };
+    const usage = e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') === true;
+    const message = usage || e instanceof PhysError ? err.message : `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;
+    process.stderr.write(`phys ${name}: error: ${message.split('\n')[0] ?? ''}\n`);
+    if (process.env.PHYS_DEBUG) process.stderr.write(`${err.stack ?? ''}\n`);
+    return usage ? 2 : 1;
+  }
+}

@@ -1,0 +1,244 @@
+import { parseArgs } from 'node:util';
+import { edmKernel, edmSchedule, pfgmKernel, pfgmppKernel, vpKernel, veKernel, type Kernel } from '@phys/kernels';
+import { loadDenoiser, loadNormalizedField, type OnnxDenoiser } from '@phys/onnx';
+import {
+  dpmSolverSample,
+  edmStochasticSample,
+  eulerSample,
+  heunSample,
+  pfgmSample,
+  restartNfe,
+  restartPresets,
+  restartSample,
+  rk45Sample,
+  type RestartConfig,
+  type SampleResult,
+  type StepInfo,
+} from '@phys/samplers';
+import { PhiloxRng, Tensor } from '@phys/tensor';
+import { UsageError, finiteNumber, positiveInt } from './errors.js';
+import { tileGrid } from './grid.js';
+import { defaultDenoiserPath, requireFile } from './models.js';
+import { writeFileAtomic } from './output.js';
+import { encodePng } from './png.js';
+import { ProgressBar } from './progress.js';
+
+export const SAMPLERS = ['restart', 'heun', 'euler', 'rk45', 'dpm', 'edm-sde', 'pfgm'] as const;
+export type SamplerName = (typeof SAMPLERS)[number];
+
+export const SAMPLE_USAGE = `Usage: phys sample [options]
+
+Samples images from an ONNX denoiser (default: the shipped Fashion-MNIST PFGM++ D=128 model)
+and writes a PNG grid.
+
+Options:
+  --model <file.onnx>     denoiser (or PFGM field for --sampler pfgm); default: shipped model
+  --sampler <name>        ${SAMPLERS.join(' | ')} (default restart)
+  --preset <name>         Restart preset (see --list-presets); default: one level [3, 2, 0.14, 0.30]
+  --restart <json>        Restart levels, e.g. '{"0": [3, 2, 0.14, 0.3]}'
+  --steps <n>             main steps of the EDM schedule (default 18; pfgm: 100)
+  --D <n>                 PFGM++ augmented dimensions (default: the model's metadata)
+  --sigma-max <s>         largest noise level (default: the model's metadata)
+  --churn <s>             S_churn for edm-sde (default 40)
+  -n, --count <n>         number of samples (default 64)
+  --batch-size <n>        samples per batch (default 64)
+  --seed <n>              seed of the Philox RNG (default 0); sample i is the same for any batch size
+  --out <file.png>        output grid (default samples.png)
+  --json                  print a JSON report (NFE, wall time, per-step timings) on stdout
+  --quiet                 no progress bar
+  --list-presets          print the Restart presets and exit
+  -h, --help              this help`;
+
+/** The JSON report of `phys sample --json`. */
+export interface SampleReport {
+  model: string;
+  sampler: SamplerName;
+  kernel: string;
+  steps: number;
+  count: number;
+  batchSize: number;
+  seed: number;
+  nfePerBatch: number;
+  wallSeconds: number;
+  output: string;
+  range: [number, number];
+  stepTimings: { batch: number; step: number; sigma: number; nfe: number; ms: number }[];
+}
+
+function kernelFor(model: OnnxDenoiser, D: number | undefined): Kernel {
+  const k = model.info.kernel;
+  const d = D ?? k.D;
+  if (k.kind === 'pfgmpp' || (D !== undefined && Number.isFinite(D))) return pfgmppKernel({ D: d });
+  if (k.kind === 'vp') return vpKernel();
+  if (k.kind === 've') return veKernel();
+  return edmKernel();
+}
+
+function restartLevels(preset: string | undefined, json: string | undefined): { levels: RestartConfig; steps?: number } {
+  if (preset !== undefined && json !== undefined) throw new UsageError('give either --preset or --restart, not both');
+  if (preset !== undefined) {
+    const p = restartPresets[preset];
+    if (!p) throw new UsageError(`unknown Restart preset '${preset}' (phys sample --list-presets lists them)`);
+    return { levels: p.levels, steps: p.steps };
+  }
+  if (json !== undefined) {
+    try {
+      return { levels: JSON.parse(json) as RestartConfig };
+    } catch {
+      throw new UsageError(`--restart is not valid JSON: ${json}`);
+    }
+  }
+  return { levels: { '0': [3, 2, 0.14, 0.3] } };
+}
+
+/** `phys sample`: returns the process exit code. */
+export async function sampleCommand(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      model: { type: 'string' },
+      sampler: { type: 'string', default: 'restart' },
+      preset: { type: 'string' },
+      restart: { type: 'string' },
+      steps: { type: 'string' },
+      D: { type: 'string' },
+      'sigma-max': { type: 'string' },
+      churn: { type: 'string' },
+      count: { type: 'string', short: 'n' },
+      'batch-size': { type: 'string' },
+      seed: { type: 'string' },
+      out: { type: 'string', default: 'samples.png' },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', default: false },
+      'list-presets': { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    allowPositionals: false,
+  });
+  if (values.help) {
+    process.stdout.write(`${SAMPLE_USAGE}\n`);
+    return 0;
+  }
+  if (values['list-presets']) {
+    for (const [name, p] of Object.entries(restartPresets)) process.stdout.write(`${name.padEnd(24)} ${p.description}\n`);
+    return 0;
+  }
+  const sampler = values.sampler as SamplerName;
+  if (!SAMPLERS.includes(sampler)) throw new UsageError(`unknown sampler '${values.sampler}' (choose one of ${SAMPLERS.join(', ')})`);
+  if (sampler !== 'restart' && (values.preset !== undefined || values.restart !== undefined)) {
+    throw new UsageError('--preset and --restart apply to --sampler restart only');
+  }
+  const restart = sampler === 'restart' ? restartLevels(values.preset, values.restart) : undefined;
+  const steps = positiveInt(values.steps, 'steps', restart?.steps ?? (sampler === 'pfgm' ? 100 : 18));
+  if (sampler !== 'pfgm' && sampler !== 'rk45' && steps < 2) throw new UsageError('--steps must be at least 2');
+  const count = positiveInt(values.count, 'count', 64);
+  const batchSize = Math.min(count, positiveInt(values['batch-size'], 'batch-size', 64));
+  const seed = finiteNumber(values.seed, 'seed', 0);
+  if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
+  const D = values.D === undefined ? undefined : finiteNumber(values.D, 'D', 0, true);
+  if (!values.out.toLowerCase().endsWith('.png')) throw new UsageError(`--out must name a .png file, got '${values.out}'`);
+  const modelPath = requireFile(values.model ?? defaultDenoiserPath, 'model file');
+
+  const started = performance.now();
+  const stepTimings: SampleReport['stepTimings'] = [];
+  const batches: Tensor[] = [];
+  let nfePerBatch = 0;
+  let kernelName = 'pfgm';
+  let range: [number, number];
+  const nBatches = Math.ceil(count / batchSize);
+
+  const runBatches = async (
+    estimateNfe: number,
+    run: (rng: PhiloxRng, rows: number, onStep: (s: StepInfo) => void) => Promise<SampleResult>,
+  ): Promise<void> => {
+    const bar = new ProgressBar(process.stderr, nBatches * estimateNfe, `sampling ${count} (${sampler})`, values.quiet || values.json);
+    for (let b = 0; b < nBatches; b++) {
+      const rows = Math.min(batchSize, count - b * batchSize);
+      const rng = new PhiloxRng(seed, { sampleOffset: b * batchSize });
+      let last = performance.now();
+      const onStep = (s: StepInfo): void => {
+        const now = performance.now();
+        stepTimings.push({ batch: b, step: s.step, sigma: s.sigma, nfe: s.nfe, ms: now - last });
+        last = now;
+        bar.update(b * estimateNfe + Math.min(s.nfe, estimateNfe), `batch ${b + 1}/${nBatches} sigma ${s.sigma.toPrecision(3)}`);
+      };
+      const result = await run(rng, rows, onStep);
+      nfePerBatch = result.nfe;
+      batches.push(result.x);
+    }
+    bar.done();
+  };
+
+  if (sampler === 'pfgm') {
+    const field = await loadNormalizedField(modelPath, { threads: 'auto' });
+    try {
+      range = [field.info.valueRange[0], field.info.valueRange[1]];
+      const kernel = pfgmKernel();
+      await runBatches(steps, async (rng, rows, onStep) => {
+        const prior = kernel.prior([rows, ...field.info.imageShape], rng);
+        return pfgmSample(field, prior.x, { steps, solver: 'euler', signal, onStep, zMax: prior.z[0] });
+      });
+    } finally {
+      await field.dispose();
+    }
+  } else {
+    const model = await loadDenoiser(modelPath, { threads: 'auto', chunkSize: batchSize });
+    try {
+      const { info } = model;
+      range = [info.valueRange[0], info.valueRange[1]];
+      const kernel = kernelFor(model, D);
+      kernelName = kernel.name;
+      const sigmaMax = finiteNumber(values['sigma-max'], 'sigma-max', info.sigmaMax, true);
+      const sigmas = edmSchedule({ steps, sigmaMin: info.sigmaMin, sigmaMax });
+      const estimate =
+        sampler === 'restart' ? restartNfe(sigmas, restart!.levels) : sampler === 'heun' || sampler === 'edm-sde' ? 2 * steps - 1 : sampler === 'rk45' ? 200 : steps;
+      await runBatches(estimate, (rng, rows, onStep) => {
+        const x = kernel.prior([rows, ...info.imageShape], sigmaMax, rng);
+        const common = { signal, onStep };
+        switch (sampler) {
+          case 'euler':
+            return eulerSample(model, x, sigmas, common);
+          case 'heun':
+            return heunSample(model, x, sigmas, common);
+          case 'dpm':
+            return dpmSolverSample(model, x, sigmas, common);
+          case 'rk45':
+            return rk45Sample(model, x, { ...common, sigmaMax, sigmaMin: info.sigmaMin });
+          case 'edm-sde':
+            return edmStochasticSample(model, x, sigmas, { ...common, rng, sChurn: finiteNumber(values.churn, 'churn', 40), sMin: 0.05, sMax: 50, sNoise: 1.003 });
+          default:
+            return restartSample(model, x, sigmas, { ...common, rng, kernel, levels: restart!.levels });
+        }
+      });
+    } finally {
+      await model.dispose();
+    }
+  }
+
+  const all = Tensor.zeros([count, ...batches[0]!.shape.slice(1)]);
+  let offset = 0;
+  for (const t of batches) {
+    all.data.set(t.data, offset);
+    offset += t.size;
+  }
+  const png = encodePng(tileGrid(all, range));
+  await writeFileAtomic(values.out, png);
+  const wallSeconds = (performance.now() - started) / 1000;
+  const report: SampleReport = {
+    model: modelPath,
+    sampler,
+    kernel: kernelName,
+    steps,
+    count,
+    batchSize,
+    seed,
+    nfePerBatch,
+    wallSeconds,
+    output: values.out,
+    range,
+    stepTimings,
+  };
+  if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  else process.stderr.write(`wrote ${values.out}: ${count} samples, ${sampler}, NFE ${nfePerBatch} per batch, ${wallSeconds.toFixed(1)} s\n`);
+  return 0;
+}
