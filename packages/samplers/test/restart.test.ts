@@ -1,8 +1,10 @@
 import { PhiloxRng, Tensor, ValueError, type Denoiser, type Random } from '@phys/tensor';
 import { edmKernel, edmSchedule, pfgmppKernel } from '@phys/kernels';
 import {
+  dpmSolverSinglestep,
   eulerSolver,
   heunSample,
+  odeSample,
   parseRestartConfig,
   restartNfe,
   restartPresets,
@@ -128,6 +130,20 @@ describe('restartSample', () => {
     const inner = restartSchedule(2, 4, 3); // float32: [4.000000953674316, ..., 1.999999761581421]
     const seg = `${inner[0]}->${inner[2]}`;
     expect(names).toEqual(['10->2', seg, seg, '2->0']);
+  });
+
+  it('runs with DPM-Solver-3 as main and inner solver (the pairing of thesis Ch. 5) and samples N(mu, Sigma) (n = 4000, 4 se + 0.03)', async () => {
+    const xT = marginal(4000, 80, new FastRandom(45));
+    const solver = dpmSolverSinglestep({ order: 3 });
+    const sigmas = edmSchedule({ steps: 12 });
+    const { x, nfe } = await restartSample(gaussianDenoiser, xT, sigmas, { levels: '{"0": [4, 2, 0.3, 2.0]}', rng: new FastRandom(46), solver });
+    // NFE = the solver's own NFE on the main schedule + K times its NFE on the inner schedule.
+    const probe = xT.sliceRows(0, 1);
+    const main = await odeSample(gaussianDenoiser, probe, sigmas, solver);
+    const tMin = snapRestartLevels(sigmas, parseRestartConfig('{"0": [4, 2, 0.3, 2.0]}'))[0]!.tMinSnapped;
+    const inner = await odeSample(gaussianDenoiser, probe, restartSchedule(tMin, 2.0, 4), solver);
+    expect(nfe).toBe(main.nfe + 2 * inner.nfe);
+    expectGaussianMoments(x, 4, 0.03);
   });
 
   it('takes the forward jump from the kernel (PFGM++ D = 128) and samples N(mu, Sigma) (n = 4000, 4 se + 0.03)', async () => {
