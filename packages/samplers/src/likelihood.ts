@@ -4,7 +4,7 @@
 // estimated by Hutchinson's trace estimator eps^T (df/dx) eps, E[eps eps^T] = I, the probes fixed
 // along the path (as the reference `likelihood.py`), and the ODE solved by RK45 on (x, delta).
 import { PhysError, Tensor, ValueError, getBackend, type Denoiser, type Random } from '@phys/tensor';
-import { SamplerRun, checkInitial, checkNumber, checkRandom } from './common.js';
+import { SamplerRun, checkInitial, checkNumber, checkRandom, findNonFinite } from './common.js';
 import { pfgmDrift, pfgmPriorLogDensity, type NormalizedField, type PfgmDriftOptions } from './pfgm.js';
 import { integrateRk45, type OdeFunction } from './rk45.js';
 import type { SamplerOptions } from './types.js';
@@ -242,9 +242,8 @@ export async function pfgmLogLikelihood<C = unknown>(field: NormalizedField<C>, 
     const v = await field(xs, zs, options.cond);
     nfe++;
     const out = pfgmDrift(v, zs, options);
-    for (let j = 0; j < out.size; j++) {
-      if (!Number.isFinite(out.data[j])) throw new LikelihoodError(`PFGM drift is ${String(out.data[j])} at flat index ${j} (step ${steps}, z = ${z})`);
-    }
+    const j = findNonFinite(out.data);
+    if (j >= 0) throw new LikelihoodError(`PFGM drift is ${String(out.data[j])} at flat index ${j} (step ${steps}, z = ${z})`);
     return out;
   };
   const driftAndDiv = async (xs: Tensor, t: number): Promise<{ drift: Tensor; div: Float64Array }> => {
