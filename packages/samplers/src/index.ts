@@ -11,10 +11,6 @@ export { restartSample, parseRestartConfig, snapRestartLevels, restartSchedule, 
 export type { RestartLevel, RestartConfig, SnappedRestartLevel, RestartOptions } from './restart.js';
 export { restartPresets } from './restart-presets.js';
 export type { RestartPreset } from './restart-presets.js';
-export { particleGuidance, svgdGuidance, learnedPotentialGuidance, withParticleGuidance, referenceScale, thesisScale, gatedScale } from './particle-guidance.js';
-export type { GuidanceScale, ParticleGuidance, GroupOptions, ParticleGuidanceOptions, SvgdGuidanceOptions, LearnedPotentialOptions, ReferenceScaleOptions } from './particle-guidance.js';
-export { rbfKernel, rbfRepulsion, rbfBandwidth, userKernel, featureKernel, permutationAction } from './particle-guidance-kernels.js';
-export type { GuidanceContext, KernelEvaluation, ParticleKernel, Bandwidth, GroupAction, ActionSelect, RbfOptions, RbfEvaluation, PairKernelFunction, UserKernelOptions, FeatureMap, FeatureVjp, FeatureKernelOptions } from './particle-guidance-kernels.js';
 export { integrateRk45, rk45Sample, rk45Solver, IntegrationError } from './rk45.js';
 export type { OdeFunction, Rk45Options, Rk45Result, Rk45StepInfo, Rk45SampleOptions, Rk45SolverOptions } from './rk45.js';
 export { dpmSolverMultistep, dpmSolverSinglestep, dpmSolverSample, dpmSolverCoefficients } from './dpm-solver.js';
@@ -23,3 +19,7 @@ export { pfgmSample, pfgmEncode, pfgmDrift, pfgmPriorLogDensity, logGamma, Field
 export type { NormalizedField, NormalizedFieldValue, PfgmDriftOptions, PfgmOdeOptions, PfgmSolver, FieldProblem } from './pfgm.js';
 export { odeLogLikelihood, pfgmLogLikelihood, gaussianPriorLogDensity, LikelihoodError } from './likelihood.js';
 export type { HutchinsonProbe, DenoiserJvp, LikelihoodOptions, LikelihoodResult, OdeLikelihoodOptions, PfgmLikelihoodOptions } from './likelihood.js';
+export { particleGuidance, svgdGuidance, learnedPotentialGuidance, withParticleGuidance, referenceScale, thesisScale, gatedScale } from './particle-guidance.js';
+export type { GuidanceScale, ParticleGuidance, GroupOptions, ParticleGuidanceOptions, SvgdGuidanceOptions, LearnedPotentialOptions, ReferenceScaleOptions } from './particle-guidance.js';
+export { rbfKernel, rbfRepulsion, rbfBandwidth, userKernel, featureKernel, permutationAction } from './particle-guidance-kernels.js';
+export type { GuidanceContext, KernelEvaluation, ParticleKernel, Bandwidth, GroupAction, ActionSelect, RbfOptions, RbfEvaluation, PairKernelFunction, UserKernelOptions, FeatureMap, FeatureVjp, FeatureKernelOptions } from './particle-guidance-kernels.js';
