@@ -258,30 +258,122 @@ export interface Tridiagonal {
  */
 export function tridiagonalize(a: Float64Array, n: number, keepVectors = false): Tridiagonal {
   const k = wasmKernels();
-  if (k && n >= 32) {
-    // Same algorithm with the matrix in the kernel memory and the O(n^2) steps in SIMD.
-    return withScratch((alloc, heap) => {
-      const aOff = alloc(n * n);
-      const vOff = alloc(n + 2);
-      const pOff = alloc(n + 2);
-      const H = heap();
-      const a0 = aOff / 8;
-      for (let i = 0; i < n; i++) H.set(a.subarray(i * n, i * n + i + 1), a0 + i * n);
-      const v = H.subarray(vOff / 8, vOff / 8 + n);
-      const p = H.subarray(pOff / 8, pOff / 8 + n);
-      return householderSteps(H.subarray(a0, a0 + n * n), n, keepVectors, v, p, (o, m) => {
-        k.symv(aOff + (o * n + o) * 8, n * 8, m, vOff, pOff);
-      }, (o, m) => {
-        k.syr2(aOff + (o * n + o) * 8, n * 8, m, vOff, pOff);
-      });
-    });
-  }
+  if (k && n >= 32) return tridiagonalizeFused(k, a, n, keepVectors);
   const v = new Float64Array(n);
   const p = new Float64Array(n);
   return householderSteps(a, n, keepVectors, v, p, (o, m) => {
     symvJs(a, n, o, m, v, p);
   }, (o, m) => {
     syr2Js(a, n, o, m, v, p);
+  });
+}
+
+/**
+ * Householder vector of x = A[o:, k] (LAPACK dlarfg) into v[0..m) (v[0] = 1). Returns tau (0 when
+ * x has no component below its first entry) and beta (the new sub-diagonal entry).
+ */
+function reflector(a: Float64Array, n: number, k: number, v: Float64Array): { tau: number; beta: number } {
+  const o = k + 1;
+  const m = n - o;
+  const alpha = a[o * n + k]!;
+  let xnorm2 = 0;
+  for (let i = 1; i < m; i++) xnorm2 += a[(o + i) * n + k]! ** 2;
+  if (xnorm2 === 0) return { tau: 0, beta: alpha };
+  const beta = -Math.sign(alpha || 1) * Math.sqrt(alpha * alpha + xnorm2);
+  const scale = 1 / (alpha - beta);
+  v[0] = 1;
+  for (let i = 1; i < m; i++) v[i] = a[(o + i) * n + k]! * scale;
+  return { tau: (beta - alpha) / beta, beta };
+}
+
+/** w = tau p - (tau^2/2)(p^T v) v in place of p (p holds A22 v on entry). */
+function toW(p: Float64Array, v: Float64Array, m: number, tau: number): void {
+  let pv = 0;
+  for (let i = 0; i < m; i++) {
+    p[i] = p[i]! * tau;
+    pv += p[i]! * v[i]!;
+  }
+  const half = 0.5 * tau * pv;
+  for (let i = 0; i < m; i++) p[i] = p[i]! - half * v[i]!;
+}
+
+/**
+ * The Householder reduction with the matrix in the kernel memory. Each step's rank-2 update is
+ * fused with the next step's matrix-vector product, so the trailing block is swept once per step:
+ * column o of the block is updated first (it holds the next reflector), then one kernel pass
+ * updates the rest of the block and accumulates A v' for the next reflector v'.
+ */
+function tridiagonalizeFused(k: NonNullable<ReturnType<typeof wasmKernels>>, a: Float64Array, n: number, keepVectors: boolean): Tridiagonal {
+  return withScratch((alloc, heap) => {
+    const aOff = alloc(n * n);
+    const bufs = [alloc(n + 2), alloc(n + 2), alloc(n + 2), alloc(n + 2)];
+    const H = heap();
+    const a0 = aOff / 8;
+    for (let i = 0; i < n; i++) H.set(a.subarray(i * n, i * n + i + 1), a0 + i * n);
+    const A = H.subarray(a0, a0 + n * n);
+    const view = (off: number): Float64Array => H.subarray(off / 8, off / 8 + n + 2);
+    let [vOff, pOff, vNOff, pNOff] = bufs as [number, number, number, number];
+    const diag = new Float64Array(n);
+    const off = new Float64Array(n);
+    const vectors = keepVectors ? new Float64Array(n * n) : undefined;
+    const taus = keepVectors ? new Float64Array(n) : undefined;
+    const block = (o: number): number => aOff + (o * n + o) * 8;
+    const start = (step: number, vAt: number): number => {
+      // Reflector of step `step` from the current column, and p = A22 v when it is not trivial.
+      const v = view(vAt);
+      const { tau, beta } = reflector(A, n, step, v);
+      diag[step] = A[step * n + step]!;
+      off[step] = beta;
+      const o = step + 1;
+      const m = n - o;
+      if (taus) taus[step] = tau;
+      if (vectors && tau !== 0) vectors.set(v.subarray(0, m), step * n + o);
+      return tau;
+    };
+    if (n < 3) throw new ValueError('n', n, 'at least 3 for the fused reduction');
+    let tau = start(0, vOff);
+    if (tau !== 0) {
+      view(pOff).fill(0);
+      k.symv(block(1), n * 8, n - 1, vOff, pOff);
+    }
+    for (let step = 0; step < n - 2; step++) {
+      const o = step + 1;
+      const m = n - o;
+      const v = view(vOff);
+      const w = view(pOff);
+      if (tau !== 0) toW(w, v, m, tau);
+      if (step === n - 3) {
+        if (tau !== 0) k.syr2(block(o), n * 8, m, vOff, pOff);
+        break;
+      }
+      if (tau === 0) {
+        // Nothing to update: the next reflector and its product come from the current matrix.
+        tau = start(step + 1, vOff);
+        if (tau !== 0) {
+          view(pOff).fill(0);
+          k.symv(block(o + 1), n * 8, m - 1, vOff, pOff);
+        }
+        continue;
+      }
+      // Column o of the trailing block (the next reflector's column) first.
+      const v0 = v[0]!;
+      const w0 = w[0]!;
+      for (let i = 0; i < m; i++) A[(o + i) * n + o] = A[(o + i) * n + o]! - v[i]! * w0 - w[i]! * v0;
+      const tauN = start(step + 1, vNOff);
+      if (tauN === 0) {
+        k.syr2(block(o + 1), n * 8, m - 1, vOff + 8, pOff + 8);
+      } else {
+        view(pNOff).fill(0);
+        k.fused(block(o + 1), n * 8, m - 1, vOff + 8, pOff + 8, vNOff, pNOff);
+      }
+      [vOff, vNOff] = [vNOff, vOff];
+      [pOff, pNOff] = [pNOff, pOff];
+      tau = tauN;
+    }
+    diag[n - 2] = A[(n - 2) * n + n - 2]!;
+    off[n - 2] = A[(n - 1) * n + n - 2]!;
+    diag[n - 1] = A[(n - 1) * n + n - 1]!;
+    return vectors && taus ? { diag, off, vectors, tau: taus } : { diag, off };
   });
 }
 
@@ -326,36 +418,16 @@ function householderSteps(
   for (let k = 0; k < n - 2; k++) {
     const m = n - k - 1; // size of the trailing block
     const o = k + 1; // its first row/column
-    // Householder vector for x = A[o:, k] (LAPACK dlarfg).
-    const alpha = a[o * n + k]!;
-    let xnorm2 = 0;
-    for (let i = 1; i < m; i++) xnorm2 += a[(o + i) * n + k]! ** 2;
+    const { tau, beta } = reflector(a, n, k, v);
     diag[k] = a[k * n + k]!;
-    if (xnorm2 === 0) {
-      off[k] = alpha;
-      if (taus) taus[k] = 0;
-      continue;
-    }
-    const beta = -Math.sign(alpha || 1) * Math.sqrt(alpha * alpha + xnorm2);
-    const tau = (beta - alpha) / beta;
-    const scale = 1 / (alpha - beta);
-    v[0] = 1;
-    for (let i = 1; i < m; i++) v[i] = a[(o + i) * n + k]! * scale;
     off[k] = beta;
-    if (vectors && taus) {
-      taus[k] = tau;
-      vectors.set(v.subarray(0, m), k * n + o);
-    }
+    if (taus) taus[k] = tau;
+    if (tau === 0) continue;
+    if (vectors) vectors.set(v.subarray(0, m), k * n + o);
     // p = tau A22 v, then w = p - (tau/2)(p^T v) v (stored in p), then A22 -= v w^T + w v^T.
     p.fill(0, 0, m);
     symv(o, m);
-    let pv = 0;
-    for (let i = 0; i < m; i++) {
-      p[i] = p[i]! * tau;
-      pv += p[i]! * v[i]!;
-    }
-    const half = 0.5 * tau * pv;
-    for (let i = 0; i < m; i++) p[i] = p[i]! - half * v[i]!;
+    toW(p, v, m, tau);
     syr2(o, m);
   }
   if (n >= 2) {

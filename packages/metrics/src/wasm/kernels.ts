@@ -171,6 +171,70 @@ function syr2Def(): FunctionDef {
   };
 }
 
+/**
+ * fused(a, lda, m, vs, ws, u, q): the rank-2 update of one Householder step followed, in the same
+ * pass, by the next step's matrix-vector product: A[i, j] -= vs[i] ws[j] + ws[i] vs[j] (j <= i),
+ * then q[i] += sum_{j <= i} A[i, j] u[j] and q[j] += A[i, j] u[i] (j < i) with the updated A.
+ */
+function fusedDef(): FunctionDef {
+  const [a, lda, m, vs, ws, u, q] = [0, 1, 2, 3, 4, 5, 6];
+  const [i, row, j, jEven] = [7, 8, 9, 10];
+  const [vi, wi, ui, s, aij] = [11, 12, 13, 14, 15];
+  const [vi2, wi2, ui2, accv, a2] = [16, 17, 18, 19, 20];
+  const at = (base: number, off: number): Instr[] => [get(base), get(off), ['i32.add']];
+  const updated = (off: number): Instr[] => [
+    ...at(row, off), ['f64.load', 0],
+    get(vi), ...at(ws, off), ['f64.load', 0], ['f64.mul'], ['f64.sub'],
+    get(wi), ...at(vs, off), ['f64.load', 0], ['f64.mul'], ['f64.sub'],
+  ];
+  const inner: Instr[] = [
+    ...at(row, j), ['v128.load', 0],
+    get(vi2), ...at(ws, j), ['v128.load', 0], ['f64x2.mul'], ['f64x2.sub'],
+    get(wi2), ...at(vs, j), ['v128.load', 0], ['f64x2.mul'], ['f64x2.sub'],
+    set(a2),
+    ...at(row, j), get(a2), ['v128.store', 0],
+    get(accv), get(a2), ...at(u, j), ['v128.load', 0], ['f64x2.mul'], ['f64x2.add'], set(accv),
+    ...at(q, j), ...at(q, j), ['v128.load', 0], get(a2), get(ui2), ['f64x2.mul'], ['f64x2.add'], ['v128.store', 0],
+  ];
+  const iByte: Instr[] = [get(i), i32(3), ['i32.shl']];
+  const body: Instr[] = [
+    get(a), get(i), get(lda), ['i32.mul'], ['i32.add'], set(row),
+    get(vs), ...iByte, ['i32.add'], ['f64.load', 0], set(vi),
+    get(ws), ...iByte, ['i32.add'], ['f64.load', 0], set(wi),
+    get(u), ...iByte, ['i32.add'], ['f64.load', 0], set(ui),
+    get(vi), ['f64x2.splat'], set(vi2),
+    get(wi), ['f64x2.splat'], set(wi2),
+    get(ui), ['f64x2.splat'], set(ui2),
+    ['v128.const'], set(accv),
+    get(i), i32(-2), ['i32.and'], i32(3), ['i32.shl'], set(jEven),
+    ...forLoop(j, [get(jEven)], 16, inner),
+    get(accv), ['f64x2.extract_lane', 0], get(accv), ['f64x2.extract_lane', 1], ['f64.add'], set(s),
+    // odd i: the element j = i - 1 (byte offset jEven) outside the pairs
+    get(i), i32(1), ['i32.and'], ['if'],
+    ...updated(jEven), set(aij),
+    ...at(row, jEven), get(aij), ['f64.store', 0],
+    get(s), get(aij), ...at(u, jEven), ['f64.load', 0], ['f64.mul'], ['f64.add'], set(s),
+    ...at(q, jEven), ...at(q, jEven), ['f64.load', 0], get(aij), get(ui), ['f64.mul'], ['f64.add'], ['f64.store', 0],
+    ['end'],
+    // diagonal j = i
+    ...iByte, set(jEven),
+    ...updated(jEven), set(aij),
+    ...at(row, jEven), get(aij), ['f64.store', 0],
+    get(s), get(aij), get(ui), ['f64.mul'], ['f64.add'], set(s),
+    ...at(q, jEven), ...at(q, jEven), ['f64.load', 0], get(s), ['f64.add'], ['f64.store', 0],
+  ];
+  return {
+    name: 'fused',
+    params: [I32, I32, I32, I32, I32, I32, I32],
+    locals: [
+      [4, I32],
+      [5, F64],
+      [5, V128],
+    ],
+    code: forLoop(i, [get(m)], 1, body),
+  };
+}
+
 /** rot(z0, z1, nBytes, c, s): (z0, z1) <- (c z0 - s z1, s z0 + c z1) over nBytes/8 (even) entries. */
 function rotDef(): FunctionDef {
   const [z0, z1, nb, c, s] = [0, 1, 2, 3, 4];
@@ -202,6 +266,7 @@ interface Exports {
   symv(a: number, lda: number, m: number, v: number, p: number): void;
   syr2(a: number, lda: number, m: number, v: number, w: number): void;
   rot(z0: number, z1: number, nBytes: number, c: number, s: number): void;
+  fused(a: number, lda: number, m: number, vs: number, ws: number, u: number, q: number): void;
 }
 
 let instance: { exports: Exports; memory: WasmMemory } | null | undefined;
@@ -212,7 +277,7 @@ function load(): { exports: Exports; memory: WasmMemory } | null {
   if (instance !== undefined) return instance;
   try {
     const memory = new WebAssembly.Memory({ initial: 16 });
-    const module = new WebAssembly.Module(assemble([gemmDef(), symvDef(), syr2Def(), rotDef()]));
+    const module = new WebAssembly.Module(assemble([gemmDef(), symvDef(), syr2Def(), rotDef(), fusedDef()]));
     const inst = new WebAssembly.Instance(module, { env: { memory } });
     instance = { exports: inst.exports as unknown as Exports, memory };
   } catch {
