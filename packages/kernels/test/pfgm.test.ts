@@ -64,6 +64,21 @@ describe('pfgmKernel (seed 001 Algorithm 2, Poisson_flow forward_pz / prior_samp
     expect(ksPValue(d, R.length)).toBeGreaterThan(0.001);
   });
 
+  it('priorLogDensity is the Cauchy density for N = 1 and integrates radially to 1 for N = 2', () => {
+    const zMax = 3;
+    const kp = pfgmKernel({ zMax });
+    const x1 = Tensor.from([0, 1.5, -7], [3, 1], 'float64');
+    kp.priorLogDensity(x1).forEach((lp, i) => {
+      const v = x1.data[i]!;
+      expect(lp).toBeCloseTo(Math.log(zMax / (Math.PI * (v * v + zMax * zMax))), 12);
+    });
+    // N = 2: integral of 2 pi r p(r) dr over [0, R] = 1 - zMax/sqrt(R^2 + zMax^2).
+    let integral = 0;
+    const dr = 0.01;
+    for (let r = dr / 2; r < 50; r += dr) integral += 2 * Math.PI * r * Math.exp(kp.priorLogDensity(Tensor.from([r, 0], [1, 2], 'float64'))[0]!) * dr;
+    expect(integral).toBeCloseTo(1 - zMax / Math.hypot(50, zMax), 6);
+  });
+
   it('priorLogDensity integrates to 1 over the hyperplane (N = 1)', () => {
     const kp = pfgmKernel({ zMax: 3 });
     let s = 0;

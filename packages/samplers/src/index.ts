@@ -15,7 +15,7 @@ export { integrateRk45, rk45Sample, rk45Solver, IntegrationError } from './rk45.
 export type { OdeFunction, Rk45Options, Rk45Result, Rk45StepInfo, Rk45SampleOptions, Rk45SolverOptions } from './rk45.js';
 export { dpmSolverMultistep, dpmSolverSinglestep, dpmSolverSample, dpmSolverCoefficients } from './dpm-solver.js';
 export type { DpmSolverMultistepOptions, DpmSolverSinglestepOptions, DpmSolverSampleOptions } from './dpm-solver.js';
-export { pfgmSample, pfgmEncode, pfgmDrift, pfgmPriorLogDensity, logGamma, FieldOutputError } from './pfgm.js';
+export { pfgmSample, pfgmEncode, pfgmDrift, FieldOutputError } from './pfgm.js';
 export type { NormalizedField, NormalizedFieldValue, PfgmDriftOptions, PfgmOdeOptions, PfgmSolver, FieldProblem } from './pfgm.js';
 export { odeLogLikelihood, pfgmLogLikelihood, gaussianPriorLogDensity, LikelihoodError } from './likelihood.js';
 export type { HutchinsonProbe, DenoiserJvp, LikelihoodOptions, LikelihoodResult, OdeLikelihoodOptions, PfgmLikelihoodOptions } from './likelihood.js';

@@ -3,9 +3,10 @@
 // log p_{t0}(x(t0)) = log p_{t1}(x(t1)) + int_{t0}^{t1} div f(x(t), t) dt, with the divergence
 // estimated by Hutchinson's trace estimator eps^T (df/dx) eps, E[eps eps^T] = I, the probes fixed
 // along the path (as the reference `likelihood.py`), and the ODE solved by RK45 on (x, delta).
+import { pfgmKernel } from '@phys/kernels';
 import { PhysError, Tensor, ValueError, getBackend, type Denoiser, type Random } from '@phys/tensor';
 import { SamplerRun, checkInitial, checkNumber, checkRandom, findNonFinite } from './common.js';
-import { pfgmDrift, pfgmPriorLogDensity, type NormalizedField, type PfgmDriftOptions } from './pfgm.js';
+import { pfgmDrift, type NormalizedField, type PfgmDriftOptions } from './pfgm.js';
 import { integrateRk45, type OdeFunction } from './rk45.js';
 import type { SamplerOptions } from './types.js';
 
@@ -220,7 +221,7 @@ export interface PfgmLikelihoodOptions<C = unknown> extends LikelihoodOptions<C>
 /**
  * Log-likelihood under PFGM's forward ODE (seed 001 Sec. 4.4): integrates dx/dt' = z v_x/(v_z + 1e-5)
  * in t' = log z from log zMin to log zMax, with the Hutchinson divergence of that drift by central
- * differences (h = fdStep * z), and the prior density of {@link pfgmPriorLogDensity} on the
+ * differences (h = fdStep * z), and the prior density of `pfgmKernel({ zMax }).priorLogDensity` (@phys/kernels) on the
  * z = zMax hyperplane. Returns the density of the data-side distribution on the z = zMin hyperplane.
  * NFE: per ODE evaluation 1 + 2 * probes field calls.
  */
@@ -264,7 +265,7 @@ export async function pfgmLogLikelihood<C = unknown>(field: NormalizedField<C>, 
     Math.log(zMin),
     Math.log(zMax),
     driftAndDiv,
-    (latent) => pfgmPriorLogDensity(latent, zMax),
+    (latent) => pfgmKernel({ zMax }).priorLogDensity(latent),
     options,
     (t) => {
       options.onStep?.({ step: steps++, sigma: Math.exp(t), nfe });

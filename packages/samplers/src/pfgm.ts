@@ -262,29 +262,3 @@ export async function pfgmEncode<C = unknown>(field: NormalizedField<C>, x: Tens
   const { zMax, zMin } = zRange(options);
   return integratePfgm(field, x, Math.log(zMin), Math.log(zMax), options);
 }
-
-/** log Gamma(x) for x > 0 (Lanczos, g = 7, n = 9; relative error ~1e-15). */
-export function logGamma(x: number): number {
-  if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
-  const y = x - 1;
-  let a = c[0]!;
-  const t = y + 7.5;
-  for (let i = 1; i < 9; i++) a += c[i]! / (y + i);
-  return 0.5 * Math.log(2 * Math.PI) + (y + 0.5) * Math.log(t) - t + Math.log(a);
-}
-
-/**
- * log p_prior(x) of PFGM's prior on the z = zMax hyperplane (seed 001 Sec. 3.3): the radial
- * projection of the uniform distribution on the hemisphere of radius zMax,
- * p(x) = 2 zMax / (S_N(1) (|x|^2 + zMax^2)^((N+1)/2)), S_N(1) = 2 pi^((N+1)/2)/Gamma((N+1)/2)
- * the area of the unit N-sphere. One value per row; N = row size.
- */
-export function pfgmPriorLogDensity(x: Tensor, zMax: number): Float64Array {
-  checkNumber(zMax, 'zMax', Number.MIN_VALUE);
-  const n = x.rowSize;
-  const logArea = Math.log(2) + ((n + 1) / 2) * Math.log(Math.PI) - logGamma((n + 1) / 2);
-  return getBackend()
-    .rowNormSq(x)
-    .map((r2) => Math.log(2 * zMax) - logArea - ((n + 1) / 2) * Math.log(r2 + zMax * zMax));
-}

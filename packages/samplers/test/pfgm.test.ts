@@ -2,10 +2,8 @@ import { Tensor, ValueError } from '@phys/tensor';
 import { expectClose, flat, loadGolden } from '../../../test-support/golden.js';
 import {
   FieldOutputError,
-  logGamma,
   pfgmDrift,
   pfgmEncode,
-  pfgmPriorLogDensity,
   pfgmSample,
   type NormalizedField,
   type NormalizedFieldValue,
@@ -189,31 +187,5 @@ describe('PFGM z-anchored ODE (seed 001 Sec. 3.3, Eq. 6)', () => {
     expect(err.message).toMatch(/step \d+ \(z = /);
     const wrongShape: NormalizedField = (xs) => Promise.resolve({ vx: Tensor.zeros([xs.rows, 3], 'float64'), vz: new Float64Array(xs.rows) });
     await expect(pfgmSample(wrongShape, x)).rejects.toThrow(FieldOutputError);
-  });
-});
-
-describe('PFGM prior density (seed 001 Sec. 3.3)', () => {
-  it('is the Cauchy density for N = 1 and integrates radially to 1 for N = 2', () => {
-    const zMax = 3;
-    const x1 = Tensor.from([0, 1.5, -7], [3, 1], 'float64');
-    pfgmPriorLogDensity(x1, zMax).forEach((lp, i) => {
-      const v = x1.data[i]!;
-      expect(lp).toBeCloseTo(Math.log(zMax / (Math.PI * (v * v + zMax * zMax))), 12);
-    });
-    // N = 2: integral of 2 pi r p(r) dr over [0, R] = 1 - zMax/sqrt(R^2 + zMax^2).
-    let integral = 0;
-    const dr = 0.01;
-    for (let r = dr / 2; r < 50; r += dr) integral += 2 * Math.PI * r * Math.exp(pfgmPriorLogDensity(Tensor.from([r, 0], [1, 2], 'float64'), zMax)[0]!) * dr;
-    expect(integral).toBeCloseTo(1 - zMax / Math.hypot(50, zMax), 6);
-  });
-
-  it('logGamma matches known values', () => {
-    expect(logGamma(1)).toBeCloseTo(0, 13);
-    expect(logGamma(0.5)).toBeCloseTo(0.5 * Math.log(Math.PI), 13);
-    expect(logGamma(10)).toBeCloseTo(Math.log(362880), 12);
-    // Large argument (N = 3072 gives (N+1)/2 = 1536.5): Stirling series to 1/x^3.
-    const x = 1536.5;
-    const stirling = (x - 0.5) * Math.log(x) - x + 0.5 * Math.log(2 * Math.PI) + 1 / (12 * x) - 1 / (360 * x ** 3);
-    expect(Math.abs(logGamma(x) - stirling) / stirling).toBeLessThan(1e-13);
   });
 });
