@@ -1,6 +1,7 @@
 import {
   ShapeError,
   Tensor,
+  assertSameShape,
   ValueError,
   formatShape,
   getBackend,
@@ -110,6 +111,15 @@ export interface DenoiserInfo {
   readonly provenance: string | undefined;
 }
 
+/** Per-call options of {@link OnnxDenoiser.denoise}. */
+export interface DenoiseOptions extends RunOptions {
+  /**
+   * Write D(x; sigma) into this tensor (shape and dtype of `x`, not aliasing `x`) instead of a new
+   * one: saves the allocation of a fresh output per call in loops that keep their own buffers.
+   */
+  out?: Tensor;
+}
+
 /**
  * An ONNX model as a {@link Denoiser}: call it as `model(x, sigma)` (the EDM contract, thesis
  * Alg. 13/14), or `model.denoise(x, sigma, { signal, onChunk })` for per-call cancellation.
@@ -117,7 +127,7 @@ export interface DenoiserInfo {
 export interface OnnxDenoiser extends Denoiser {
   readonly info: DenoiserInfo;
   /** D(x; sigma) with per-call options. Returns a new tensor with x's shape and dtype. */
-  denoise(x: Tensor, sigma: Float64Array, options?: RunOptions): Promise<Tensor>;
+  denoise(x: Tensor, sigma: Float64Array, options?: DenoiseOptions): Promise<Tensor>;
   /** The onnxruntime session (advanced use). */
   readonly session: InferenceSession;
   /** Releases the session. */
@@ -280,16 +290,23 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
   const scalarSigma = prep.sigma.dims !== undefined && prep.sigma.dims.length === 0;
   const checkOutput = options.checkFinite ?? true;
   const { session } = opened;
-  const backend = getBackend();
+  const outputLabel = `output '${cfg.names.output}' of ${info.source}`;
 
-  async function denoise(x: Tensor, sigma: Float64Array, runOptions: RunOptions = {}): Promise<Tensor> {
+  async function denoise(x: Tensor, sigma: Float64Array, runOptions: DenoiseOptions = {}): Promise<Tensor> {
     if (!(x instanceof Tensor)) throw new ValueError('x', x, 'a Tensor');
     if (x.shape.length !== imageShape.length + 1 || x.shape.some((d, i) => i > 0 && d !== imageShape[i - 1])) {
       throw new ShapeError('x', formatShape(['B', ...imageShape] as never), formatShape(x.shape));
     }
     const rows = x.rows;
     checkNoiseLevels(sigma, rows, 'sigma');
-    const out = Tensor.zeros(x.shape, x.dtype);
+    const given = runOptions.out;
+    if (given !== undefined) {
+      if (!(given instanceof Tensor)) throw new ValueError('out', given, 'a Tensor');
+      if (given.dtype !== x.dtype) throw new ValueError('out.dtype', given.dtype, `${x.dtype} (the dtype of x)`);
+      assertSameShape(x, given, 'x', 'out');
+      if (given.data.buffer === x.data.buffer) throw new ValueError('out', 'a view of x', 'a tensor that does not share memory with x');
+    }
+    const out = given ?? Tensor.zeros(x.shape, x.dtype);
     if (rows === 0) return out;
     const rowsPerCall = fixedBatch ?? checkChunkSize(runOptions.chunkSize ?? chunkSize);
     const coef: RowCoefficients | undefined = precond && cfg.parameterization !== 'edm' ? rowCoefficients(cfg.parameterization, sigma, precond) : undefined;
@@ -298,13 +315,14 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
     await forEachChunk(chunks, runOptions, async ({ start, end }) => {
       const n = end - start;
       const runRows = fixedBatch ?? n;
-      const xs = x.sliceRows(start, end);
+      const whole = start === 0 && end === rows;
+      const xs = whole ? x : x.sliceRows(start, end);
       // x: zero copy when the model takes our dtype and no c_in scaling or padding is needed.
       let xFeed: TensorData;
       if (coef === undefined && runRows === n && isType(xs.data, info.types.x)) xFeed = xs.data;
       else {
         xFeed = allocateTyped(info.types.x, runRows * rowSize);
-        if (coef) backend.scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
+        if (coef) getBackend().scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
         else copyInto(xFeed, xs.data);
       }
       // One noise value per row (dims [B] or [B, 1, ...]); padded rows repeat the last one.
@@ -313,15 +331,15 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       for (let i = 0; i < sFeed.length; i++) sFeed[i] = noiseValues[start + Math.min(i, n - 1)]!;
       // Output: written by onnxruntime straight into the result when types and rows match.
       const direct = runRows === n && isType(out.data, info.types.output);
-      const outRows = out.sliceRows(start, end);
+      const outRows = whole ? out : out.sliceRows(start, end);
       const fetchBuf = direct ? outRows.data : allocateTyped(info.types.output, runRows * rowSize);
       const dims = [runRows, ...imageShape];
       await runSession(session, info.source, { [cfg.names.x]: wrapTyped(info.types.x, xFeed, dims), [cfg.names.sigma]: wrapTyped(info.types.sigma, sFeed, sDims) }, { [cfg.names.output]: wrapTyped(info.types.output, fetchBuf, dims) });
       const F = direct ? outRows : new Tensor(fetchBuf.subarray(0, n * rowSize), xs.shape);
       // EDM Eq. 7 / thesis Alg. 13: D = c_skip x + c_out F (in place when F is the result).
-      if (coef) backend.lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
+      if (coef) getBackend().lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
       else if (!direct) copyInto(outRows.data, F.data);
-      if (checkOutput) assertFiniteOutput(outRows.data, `output '${cfg.names.output}' of ${info.source}`, `rows ${start}..${end - 1}, flat index within the chunk`);
+      if (checkOutput) assertFiniteOutput(outRows.data, outputLabel, `rows ${start}..${end - 1}, flat index within the chunk`);
     });
     return out;
   }

@@ -11,7 +11,7 @@ export type { RunOptions, ChunkProgress } from './run.js';
 export { rowCoefficients, noiseInputValue } from './precond.js';
 export type { RowCoefficients, PrecondConfig } from './precond.js';
 export { loadDenoiser, resolveDenoiserConfig } from './denoiser.js';
-export type { DenoiserOptions, DenoiserInfo, KernelInfo, OnnxDenoiser } from './denoiser.js';
+export type { DenoiserOptions, DenoiserInfo, DenoiseOptions, KernelInfo, OnnxDenoiser } from './denoiser.js';
 export { loadNormalizedField } from './field.js';
 export type { FieldOptions, FieldInfo, FieldValue, NormalizedFieldFn, OnnxNormalizedField } from './field.js';
 export { loadClassifier } from './classifier.js';

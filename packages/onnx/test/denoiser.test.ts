@@ -352,6 +352,18 @@ describe('chunking, dtypes, fixed batches', () => {
     expect(Array.from(out.data)).toEqual([0.5, 0.5, 0.5, 0.5, 4, 4, 4, 4]);
   });
 
+  test('out: the result is written into a given tensor', async () => {
+    const m = await load(affineModel({ a: 0.5, b: 1, c: 0.1 }), { parameterization: 'edm-raw', chunkSize: 3 });
+    const expected = await m(x32, sigma);
+    const out = Tensor.zeros(x32.shape);
+    const got = await m.denoise(x32, sigma, { out });
+    expect(got).toBe(out);
+    expect(Array.from(out.data)).toEqual(Array.from(expected.data));
+    await expect(m.denoise(x32, sigma, { out: Tensor.zeros(x32.shape, 'float64') })).rejects.toThrow(/out\.dtype/);
+    await expect(m.denoise(x32, sigma, { out: Tensor.zeros([rows, 4]) })).rejects.toThrow(ShapeError);
+    await expect(m.denoise(x32, sigma, { out: x32 })).rejects.toThrow(/does not share memory/);
+  });
+
   test('an empty batch returns an empty tensor without running', async () => {
     const m = await load(affineModel({ a: 1, b: 0, c: 0 }), { parameterization: 'edm' });
     expect((await m(Tensor.zeros([0, 1, 2, 2]), new Float64Array(0))).shape).toEqual([0, 1, 2, 2]);
