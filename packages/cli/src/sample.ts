@@ -6,11 +6,14 @@ import {
   edmStochasticSample,
   eulerSample,
   heunSample,
+  particleGuidance,
   pfgmSample,
+  referenceScale,
   restartNfe,
   restartPresets,
   restartSample,
   rk45Sample,
+  withParticleGuidance,
   type RestartConfig,
   type SampleResult,
   type StepInfo,
@@ -40,6 +43,8 @@ Options:
   --D <n>                 PFGM++ augmented dimensions (default: the model's metadata)
   --sigma-max <s>         largest noise level (default: the model's metadata)
   --churn <s>             S_churn for edm-sde (default 40)
+  --pg <coeff>            particle guidance within each batch: RBF kernel with the per-particle
+                          median bandwidth, strength coeff (reference scaling, off below sigma 1)
   -n, --count <n>         number of samples (default 64)
   --batch-size <n>        samples per batch (default 64)
   --seed <n>              seed of the Philox RNG (default 0); sample i is the same for any batch size
@@ -54,6 +59,7 @@ export interface SampleReport {
   model: string;
   sampler: SamplerName;
   kernel: string;
+  particleGuidance: number | null;
   steps: number;
   count: number;
   batchSize: number;
@@ -104,6 +110,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       D: { type: 'string' },
       'sigma-max': { type: 'string' },
       churn: { type: 'string' },
+      pg: { type: 'string' },
       count: { type: 'string', short: 'n' },
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
@@ -137,6 +144,8 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
   if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
   const D = values.D === undefined ? undefined : finiteNumber(values.D, 'D', 0, true);
   if (!values.out.toLowerCase().endsWith('.png')) throw new UsageError(`--out must name a .png file, got '${values.out}'`);
+  const pg = values.pg === undefined ? undefined : finiteNumber(values.pg, 'pg', 0, true);
+  if (pg !== undefined && sampler === 'pfgm') throw new UsageError('--pg applies to denoiser samplers, not pfgm');
   const modelPath = requireFile(values.model ?? defaultDenoiserPath, 'model file');
 
   const started = performance.now();
@@ -192,22 +201,24 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       const sigmas = edmSchedule({ steps, sigmaMin: info.sigmaMin, sigmaMax });
       const estimate =
         sampler === 'restart' ? restartNfe(sigmas, restart!.levels) : sampler === 'heun' || sampler === 'edm-sde' ? 2 * steps - 1 : sampler === 'rk45' ? 200 : steps;
+      // Particle guidance composes into the drift of every sampler as a denoiser wrapper.
+      const denoiser = pg === undefined ? model : withParticleGuidance(model, particleGuidance({ scale: referenceScale(pg) }));
       await runBatches(estimate, (rng, rows, onStep) => {
         const x = kernel.prior([rows, ...info.imageShape], sigmaMax, rng);
         const common = { signal, onStep };
         switch (sampler) {
           case 'euler':
-            return eulerSample(model, x, sigmas, common);
+            return eulerSample(denoiser, x, sigmas, common);
           case 'heun':
-            return heunSample(model, x, sigmas, common);
+            return heunSample(denoiser, x, sigmas, common);
           case 'dpm':
-            return dpmSolverSample(model, x, sigmas, common);
+            return dpmSolverSample(denoiser, x, sigmas, common);
           case 'rk45':
-            return rk45Sample(model, x, { ...common, sigmaMax, sigmaMin: info.sigmaMin });
+            return rk45Sample(denoiser, x, { ...common, sigmaMax, sigmaMin: info.sigmaMin });
           case 'edm-sde':
-            return edmStochasticSample(model, x, sigmas, { ...common, rng, sChurn: finiteNumber(values.churn, 'churn', 40), sMin: 0.05, sMax: 50, sNoise: 1.003 });
+            return edmStochasticSample(denoiser, x, sigmas, { ...common, rng, sChurn: finiteNumber(values.churn, 'churn', 40), sMin: 0.05, sMax: 50, sNoise: 1.003 });
           default:
-            return restartSample(model, x, sigmas, { ...common, rng, kernel, levels: restart!.levels });
+            return restartSample(denoiser, x, sigmas, { ...common, rng, kernel, levels: restart!.levels });
         }
       });
     } finally {
@@ -228,6 +239,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     model: modelPath,
     sampler,
     kernel: kernelName,
+    particleGuidance: pg ?? null,
     steps,
     count,
     batchSize,

@@ -65,6 +65,13 @@ describe('phys', () => {
     expect(JSON.parse(png.text!['phys.grid']!)).toMatchObject({ count: 5, cols: 3, width: 28, height: 28 });
   });
 
+  it('applies particle guidance with --pg', () => {
+    const r = phys('sample', '--sampler', 'euler', '--steps', '4', '-n', '4', '--pg', '2', '--out', 'pg.png', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ particleGuidance: 2, nfePerBatch: 4 });
+    expect(phys('sample', '--pg', 'x').stderr).toMatch(/--pg must be a positive number/);
+  });
+
   it('evaluates a grid against the shipped reference statistics', () => {
     expect(phys('sample', '--sampler', 'euler', '--steps', '4', '-n', '12', '--out', 'e.png', '--quiet').code).toBe(0);
     const r = phys('eval', '--samples', 'e.png', '--out', 'report.json', '--quiet');
