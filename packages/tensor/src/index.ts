@@ -10,3 +10,4 @@ export { PhiloxRng, ReplayRandom, normalizeRows } from './rng.js';
 export type { Random, PhiloxRngOptions, ReplayDraws } from './rng.js';
 export { fromNdarray, toNdarray } from './ndarray.js';
 export type { Denoiser } from './denoiser.js';
+export * as wasmAssembler from './wasm/assembler.js';

@@ -2,7 +2,11 @@
 // symmetric lower-triangle matrix-vector product and rank-2 update of Householder
 // tridiagonalisation, and plane rotations of QL. Plain TypeScript versions of the same loops live in
 // ../linalg.ts and are used when WebAssembly SIMD is unavailable (or disabled for testing).
-import { assemble, F64, I32, V128, type FunctionDef, type Instr } from './assembler.js';
+import { wasmAssembler } from '@phys/tensor';
+
+type FunctionDef = wasmAssembler.FunctionDef;
+type Instr = wasmAssembler.Instr;
+const { assemble, F64, I32, V128 } = wasmAssembler;
 
 // The few WebAssembly JS-API members used here (the ES2022 lib used for type checking has none).
 interface WasmMemory {

@@ -1,7 +1,9 @@
-// A minimal WebAssembly binary assembler: enough of the instruction set (i32 arithmetic, f64 and
-// 128-bit SIMD f64x2 loads, stores and arithmetic, structured control flow) to write the dense
-// float64 kernels of this package as readable instruction lists, without a build step or binary
-// blobs. Instructions are written as [name, ...immediates] in stack-machine order.
+// A minimal WebAssembly binary assembler: enough of the instruction set (i32 arithmetic, f32/f64
+// scalars, 128-bit SIMD f64x2 loads, stores, arithmetic, comparisons, f32<->f64 conversions and
+// the integer lanes an exp() needs, structured control flow) to write dense kernels as readable
+// instruction lists, without a build step, a compiler or binary blobs. Instructions are written as
+// [name, ...immediates] in stack-machine order. Shared by @phys/tensor (WasmBackend) and
+// @phys/metrics (linear algebra kernels).
 
 /** Value types. */
 export const I32 = 0x7f;
@@ -38,6 +40,55 @@ const OPS: Record<string, Op> = {
   'f64.sub': [0xa1],
   'f64.mul': [0xa2],
   'v128.load': [0xfd, 0x00],
+  'f32.load': [0x2a],
+  'f32.store': [0x38],
+  'i32.load': [0x28],
+  'i64.const': [0x42],
+  'i32.or': [0x72],
+  'i32.shr_u': [0x76],
+  'i32.eq': [0x46],
+  'i32.ne': [0x47],
+  'i32.lt_s': [0x48],
+  'f64.lt': [0x63],
+  'f64.gt': [0x64],
+  'f64.ne': [0x62],
+  'f64.div': [0xa3],
+  'f64.min': [0xa4],
+  'f64.max': [0xa5],
+  'f64.sqrt': [0x9f],
+  'f64.convert_i32_u': [0xb8],
+  select: [0x1b],
+  drop: [0x1a],
+  return: [0x0f],
+  'v128.load64_zero': [0xfd, 0x5d],
+  'v128.load64_splat': [0xfd, 0x0a],
+  'v128.store64_lane': [0xfd, 0x5b],
+  'f64x2.const': [0xfd, 0x0c],
+  'i64x2.splat': [0xfd, 0x12],
+  'f64x2.replace_lane': [0xfd, 0x22],
+  'f64x2.eq': [0xfd, 0x47],
+  'f64x2.ne': [0xfd, 0x48],
+  'f64x2.lt': [0xfd, 0x49],
+  'f64x2.gt': [0xfd, 0x4a],
+  'f64x2.le': [0xfd, 0x4b],
+  'f64x2.ge': [0xfd, 0x4c],
+  'v128.and': [0xfd, 0x4e],
+  'v128.andnot': [0xfd, 0x4f],
+  'v128.or': [0xfd, 0x50],
+  'v128.bitselect': [0xfd, 0x52],
+  'f32x4.demote_f64x2_zero': [0xfd, 0x5e],
+  'f64x2.promote_low_f32x4': [0xfd, 0x5f],
+  'f64x2.nearest': [0xfd, 0x94, 0x01],
+  'i64x2.extend_low_i32x4_s': [0xfd, 0xc7, 0x01],
+  'i64x2.shl': [0xfd, 0xcb, 0x01],
+  'i64x2.add': [0xfd, 0xce, 0x01],
+  'f64x2.abs': [0xfd, 0xec, 0x01],
+  'f64x2.neg': [0xfd, 0xed, 0x01],
+  'f64x2.sqrt': [0xfd, 0xef, 0x01],
+  'f64x2.div': [0xfd, 0xf3, 0x01],
+  'f64x2.min': [0xfd, 0xf4, 0x01],
+  'f64x2.max': [0xfd, 0xf5, 0x01],
+  'i32x4.trunc_sat_f64x2_s_zero': [0xfd, 0xfc, 0x01],
   'v128.store': [0xfd, 0x0b],
   'v128.const': [0xfd, 0x0c],
   'f64x2.splat': [0xfd, 0x14],
@@ -97,7 +148,26 @@ function encode(code: readonly Instr[]): number[] {
         out.push(...uleb(imm[0]!));
         break;
       case 'i32.const':
+      case 'i64.const': // small values only (|v| < 2^31): same signed LEB128 bytes
         out.push(...sleb(imm[0]!));
+        break;
+      case 'f64x2.replace_lane':
+        out.push(imm[0]!);
+        break;
+      case 'f64x2.const': // two f64 lanes; one immediate splats
+        out.push(...new Uint8Array(Float64Array.of(imm[0]!, imm[1] ?? imm[0]!).buffer));
+        break;
+      case 'f32.load':
+      case 'f32.store':
+      case 'i32.load':
+        out.push(2, ...uleb(imm[0] ?? 0)); // align 2^2, offset
+        break;
+      case 'v128.load64_zero':
+      case 'v128.load64_splat':
+        out.push(3, ...uleb(imm[0] ?? 0));
+        break;
+      case 'v128.store64_lane':
+        out.push(3, ...uleb(imm[0] ?? 0), imm[1] ?? 0); // memarg, lane
         break;
       case 'f64.const':
         out.push(...new Uint8Array(Float64Array.of(imm[0]!).buffer));
@@ -139,8 +209,15 @@ function name(s: string): number[] {
   return [...uleb(b.length), ...b];
 }
 
+/** Options of {@link assemble}: a shared memory import (for worker threads) needs a maximum. */
+export interface AssembleOptions {
+  /** Import `env.memory` as a shared memory with this maximum (64 KiB pages). */
+  readonly sharedMaximumPages?: number;
+}
+
 /** A module importing `env.memory` and exporting `functions` (no results). */
-export function assemble(functions: readonly FunctionDef[]): Uint8Array {
+export function assemble(functions: readonly FunctionDef[], options: AssembleOptions = {}): Uint8Array {
+  const limits = options.sharedMaximumPages === undefined ? [0x00, 0x01] : [0x03, 0x01, ...uleb(options.sharedMaximumPages)];
   const types = functions.map((f) => [0x60, ...vec(f.params.map((t) => [t])), 0]);
   const bodies = functions.map((f) => {
     const body = [...vec(f.locals.map(([n, t]) => [...uleb(n), t])), ...encode(f.code), 0x0b];
@@ -149,7 +226,7 @@ export function assemble(functions: readonly FunctionDef[]): Uint8Array {
   return new Uint8Array([
     0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
     ...section(1, vec(types)),
-    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, 0x00, 0x01]])),
+    ...section(2, vec([[...name('env'), ...name('memory'), 0x02, ...limits]])),
     ...section(3, vec(functions.map((_, i) => uleb(i)))),
     ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(bodies)),
