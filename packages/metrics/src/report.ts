@@ -108,9 +108,13 @@ export interface MetricsInput {
   extractor?: string;
   /** Metrics to compute (default: every one the inputs allow). */
   metrics?: readonly MetricName[];
+  /** Frechet options (warnings go to the report; pass `onWarning` to see them as they happen). */
   frechet?: FrechetOptions;
+  /** KID options; here `subsetSize` defaults to min(1000, n, m) so small sets still get a value. */
   kid?: KidOptions;
+  /** Precision/recall neighbourhood size (default k = 3). */
   precisionRecall?: { k?: number };
+  /** Inception Score options (default 10 splits, no shuffling). */
   inceptionScore?: InceptionScoreOptions;
 }
 

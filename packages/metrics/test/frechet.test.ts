@@ -2,6 +2,7 @@ import { PhiloxRng, Tensor, ValueError } from '@phys/tensor';
 import { expectClose, flat, loadGolden } from '../../../test-support/golden.js';
 import { FeatureStatistics, frechetDistance, frechetDistanceName, type GaussianStats } from '../src/index.js';
 import { generated, generatedCheck, input } from './helpers.js';
+import { symmetricEigenvalues } from '../src/linalg.js';
 
 const golden = loadGolden('metrics/fid.json');
 const SLOW = process.env.PHYS_SLOW === '1';
@@ -109,6 +110,38 @@ describe('Frechet distance properties', () => {
     const ba = frechetDistance(sy, sx).value;
     expect(Math.abs(ab - ba)).toBeLessThan(1e-12 * ab);
     expect(Math.abs(frechetDistance(sx, sx).value)).toBeLessThan(1e-11);
+  });
+
+  test('n1 < d < n2: auto factors sigma2 and agrees with the eigen route and the data nuclear norm (1e-10)', () => {
+    const r = new PhiloxRng(5);
+    const a = r.normal([20, 32], 'float64');
+    const b = r.normal([200, 32], 'float64');
+    const sa = FeatureStatistics.fromFeatures(a);
+    const sb = FeatureStatistics.fromFeatures(b);
+    const auto = frechetDistance(sa, sb, quiet);
+    expect(auto.method).toBe('cholesky');
+    expect(auto.factored).toBe('sigma2');
+    expect(auto.clampedEigenvalues).toBe(32 - 19);
+    const eig = frechetDistance(sa, sb, { ...quiet, method: 'eigen' });
+    expect(Math.abs(auto.value - eig.value)).toBeLessThan(1e-10 * eig.value);
+    // tr sqrt(S1 S2) = nuclear norm of A B^T with A, B the centred data over sqrt(n - 1), and
+    // (A B^T)(A B^T)^T = A S2 A^T (20 x 20) has the squared singular values as eigenvalues.
+    const centred = (t: Tensor): number[][] => {
+      const n = t.rows;
+      const mu = Array.from({ length: 32 }, (_, j) => Array.from({ length: n }, (_, i) => t.data[i * 32 + j]!).reduce((p, q) => p + q) / n);
+      return Array.from({ length: n }, (_, i) => mu.map((m, j) => (t.data[i * 32 + j]! - m) / Math.sqrt(n - 1)));
+    };
+    const A = centred(a);
+    const s2 = sb.covariance();
+    const G = new Float64Array(20 * 20);
+    for (let i = 0; i < 20; i++) for (let j = 0; j < 20; j++) {
+      let v = 0;
+      for (let p = 0; p < 32; p++) for (let q = 0; q < 32; q++) v += A[i]![p]! * s2[p * 32 + q]! * A[j]![q]!;
+      G[i * 20 + j] = v;
+    }
+    const mu = symmetricEigenvalues(G, 20);
+    const nuclear = mu.reduce((p, q) => p + Math.sqrt(Math.max(q, 0)), 0);
+    expect(Math.abs(auto.traceSqrtProduct - nuclear)).toBeLessThan(1e-10 * nuclear);
   });
 
   test('Gaussians with commuting covariances: closed form sum (sqrt a - sqrt b)^2', () => {
