@@ -2,14 +2,15 @@
 // 0.005) on the unit circle with the exact denoiser. Batches of n particles are sampled jointly
 // (Euler-Maruyama, 25 EDM steps, sigma_max = 10) with several potentials and compared with i.i.d.
 // batches at the same NFE: mean number of distinct modes per batch (nearest centre, as the
-// reference notebook counts) and the fraction of samples within 0.25 of a mode. Writes the figure
+// reference notebook counts), the fraction of samples within 0.25 of a mode and the in-batch
+// similarity (mean pairwise cosine similarity, thesis App. B.4.2, of the 2-D positions). Writes the figure
 // to docs/particle-guidance.svg.
 // Run: npm run build -w @phys/examples && node examples/dist/particle-guidance-2d.js [groups=200] [--svg PATH]
 import { writeFileSync } from 'node:fs';
 import { PhiloxRng, Tensor, type Denoiser } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
 import { ringMixture } from '@phys/fields';
-import { expectedModesIid, modeCoverage } from '@phys/metrics';
+import { expectedModesIid, inBatchSimilarity, modeCoverage } from '@phys/metrics';
 import {
   eulerMaruyamaSample,
   featureKernel,
@@ -73,6 +74,7 @@ interface Result {
   modes: number;
   se: number;
   nearFraction: number;
+  similarity: number;
   nfe: number;
   x: Tensor;
 }
@@ -86,18 +88,20 @@ async function run(method: Method, n: number): Promise<Result> {
   const { x, nfe } = await eulerMaruyamaSample(denoiser, x0, sigmas, { rng: new PhiloxRng(2000 + n) });
   const counts: number[] = [];
   let close = 0;
+  let similarity = 0;
   for (let b = 0; b < groups; b++) {
     const batch = x.sliceRows(b * n, (b + 1) * n);
     counts.push(modeCoverage(batch, centers).covered);
+    similarity += inBatchSimilarity(batch) / groups;
     close += n - modeCoverage(batch, centers, { radius: near }).unassigned;
   }
   const m = counts.reduce((a, c) => a + c, 0) / groups;
   const v = counts.reduce((a, c) => a + (c - m) ** 2, 0) / (groups - 1);
-  return { modes: m, se: Math.sqrt(v / groups), nearFraction: close / (groups * n), nfe, x };
+  return { modes: m, se: Math.sqrt(v / groups), nearFraction: close / (groups * n), similarity, nfe, x };
 }
 
 console.log(`2-D mixture of thesis App. B.4.2 (10 modes), Euler-Maruyama ${steps} steps (NFE ${steps} for every method), ${groups} batches per n`);
-console.log('mean distinct modes per batch (+- standard error) / fraction of samples within 0.25 of a mode\n');
+console.log('mean distinct modes per batch (+- standard error) / fraction of samples within 0.25 of a mode / in-batch similarity (positions as features)\n');
 const header = ['n', 'iid expected', ...methods.map((m) => m.name)];
 console.log(header.join(' | '));
 const table: Map<string, Result[]> = new Map(methods.map((m) => [m.name, []]));
@@ -108,7 +112,7 @@ for (const n of sizes) {
     const r = await run(m, n);
     table.get(m.name)!.push(r);
     if (r.nfe !== steps) throw new Error(`NFE ${r.nfe} != ${steps}`);
-    cells.push(`${r.modes.toFixed(2)} +- ${r.se.toFixed(2)} / ${r.nearFraction.toFixed(3)}`);
+    cells.push(`${r.modes.toFixed(2)} +- ${r.se.toFixed(2)} / ${r.nearFraction.toFixed(3)} / ${r.similarity.toFixed(3)}`);
   }
   console.log(cells.join(' | '));
 }
