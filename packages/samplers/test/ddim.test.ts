@@ -1,7 +1,6 @@
 import { PhiloxRng, ReplayRandom, Tensor, ValueError, getBackend } from '@phys/tensor';
 import { edmKernel, pfgmppKernel, vpAlpha } from '@phys/kernels';
 import { alphaBarToSigma, ddimPrior, ddimSample, eulerSample } from '../src/index.js';
-import { FastRandom } from './fast-random.js';
 import { expectGaussianMoments, gaussianDenoiser, marginal } from './gaussian.js';
 
 // VP alpha-bar on a uniform grid t = 1 ... 0 (thesis Alg. 15 notation; alpha(0) = 1).
@@ -32,15 +31,15 @@ describe('DDIM (thesis Alg. 17) with an EDM-convention denoiser', () => {
 
   it('eta = 1 (ancestral) samples N(mu, Sigma): 100 steps, n = 10000 (4 standard errors + 0.02)', async () => {
     const a = alphas(100);
-    const xT = ddimPrior(edmKernel(), [10000, 2], a[0]!, new FastRandom(31), 'float64');
+    const xT = ddimPrior(edmKernel(), [10000, 2], a[0]!, new PhiloxRng(31), 'float64');
     // The prior is N(0, (1 - a_T) I); the data mean is negligible at alpha_T = vpAlpha(1) ~ 4e-5.
-    const { x } = await ddimSample(gaussianDenoiser, xT, a, { eta: 1, rng: new FastRandom(32) });
+    const { x } = await ddimSample(gaussianDenoiser, xT, a, { eta: 1, rng: new PhiloxRng(32) });
     expectGaussianMoments(x, 4, 0.02);
   });
 
   it('eta = 0 from the exact VP marginal samples N(mu, Sigma): 100 steps, n = 10000', async () => {
     const a = alphas(100);
-    const xTilde = marginal(10000, alphaBarToSigma(a[0]!), new FastRandom(33));
+    const xTilde = marginal(10000, alphaBarToSigma(a[0]!), new PhiloxRng(33));
     const { x } = await ddimSample(gaussianDenoiser, getBackend().scaleRows(xTilde, Math.sqrt(a[0]!)), a);
     expectGaussianMoments(x, 4, 0.02);
   });

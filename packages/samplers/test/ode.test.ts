@@ -1,8 +1,7 @@
-import { Tensor, ValueError, type Denoiser } from '@phys/tensor';
+import { PhiloxRng, Tensor, ValueError, type Denoiser } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
 import { DenoiserOutputError, ScheduleError, edmStochasticSample, eulerSample, heunSample, odeSample, eulerSolver } from '../src/index.js';
 import { expectGaussianMoments, gaussianDenoiser, marginal } from './gaussian.js';
-import { FastRandom } from './fast-random.js';
 
 // Isotropic Gaussian data N(mu, s^2 I): the PF-ODE dx/dsigma = sigma (x - mu)/(s^2 + sigma^2) is
 // linear with the closed form x(sigma) = mu + (x0 - mu) sqrt(s^2 + sigma^2)/sqrt(s^2 + sigma0^2).
@@ -62,7 +61,7 @@ describe('Gaussian data: the Heun ODE sampler reproduces mean and covariance', (
   // 18 steps leave a 9% bias in Var(x_0) on this problem (numpy gives the same); 64 steps, 0.6%.
   it('N(mu, Sigma) in 2-D from the exact marginal at sigma_max = 80, 64 EDM steps, n = 10000 (4 standard errors)', async () => {
     const sigmas = edmSchedule({ steps: 64 });
-    const xT = marginal(10000, 80, new FastRandom(1));
+    const xT = marginal(10000, 80, new PhiloxRng(1));
     const { x, nfe } = await heunSample(gaussianDenoiser, xT, sigmas);
     expect(nfe).toBe(127);
     expectGaussianMoments(x, 4);
@@ -70,8 +69,8 @@ describe('Gaussian data: the Heun ODE sampler reproduces mean and covariance', (
 
   it('EDM churn sampler (S_churn 40, S_min 0.05, S_max 50, S_noise 1) on 64 steps, n = 10000 (4 standard errors + 0.01)', async () => {
     const sigmas = edmSchedule({ steps: 64 });
-    const xT = marginal(10000, 80, new FastRandom(2));
-    const { x } = await edmStochasticSample(gaussianDenoiser, xT, sigmas, { rng: new FastRandom(3), sChurn: 40, sMin: 0.05, sMax: 50 });
+    const xT = marginal(10000, 80, new PhiloxRng(2));
+    const { x } = await edmStochasticSample(gaussianDenoiser, xT, sigmas, { rng: new PhiloxRng(3), sChurn: 40, sMin: 0.05, sMax: 50 });
     expectGaussianMoments(x, 4, 0.01);
   });
 });

@@ -6,7 +6,6 @@
 import { PhiloxRng, Tensor } from '@phys/tensor';
 import { edmKernel, edmSchedule } from '@phys/kernels';
 import { eulerMaruyamaSample, eulerSample, heunSample, restartSample } from '../src/index.js';
-import { FastRandom } from './fast-random.js';
 import { restartProblem, slicedW1 } from './mixture20d.js';
 
 const n = 2000;
@@ -28,9 +27,9 @@ describe('thesis Sec. 5.4.1: Restart vs ODE vs SDE on the 20-d mixture with appr
 
   it('at 36 NFE inside [1.0, 1.5] (61 in all), Restart (K = 8) has lower total sliced W1 than Heun and Euler-Maruyama', async () => {
     const { approx, mixture } = problem;
-    const data = mixture.sample(n, new FastRandom(100), 'float64');
+    const data = mixture.sample(n, new PhiloxRng(100), 'float64');
     const directions = new PhiloxRng(4).direction([128, 20], 'float64');
-    const xT = edmKernel().prior([n, 20], 80, new FastRandom(200), 'float64');
+    const xT = edmKernel().prior([n, 20], 80, new PhiloxRng(200), 'float64');
     // Outside the interval: Euler, 12 steps 80 -> 1.5 and 13 steps 1.0 -> 0 (25 NFE).
     const above = await eulerSample(approx, xT, edmSchedule({ steps: 13, sigmaMin: 1.5, sigmaMax: 80 }).subarray(0, 13));
     const below = edmSchedule({ steps: 13, sigmaMin: 0.002, sigmaMax: 1.0 });
@@ -39,15 +38,15 @@ describe('thesis Sec. 5.4.1: Restart vs ODE vs SDE on the 20-d mixture with appr
       return { error: slicedW1(end.x, data, directions), nfe: above.nfe + nfe + end.nfe };
     };
     const ode = await heunSample(approx, above.x, linspace(1.5, 1.0, 18));
-    const sde = await eulerMaruyamaSample(approx, above.x, linspace(1.5, 1.0, 36), { rng: new FastRandom(1) });
+    const sde = await eulerMaruyamaSample(approx, above.x, linspace(1.5, 1.0, 36), { rng: new PhiloxRng(1) });
     const rs = await restartSample(approx, above.x, linspace(1.5, 1.0, 2), {
       levels: [[3, 8, 1.0, 1.5]],
-      rng: new FastRandom(2),
+      rng: new PhiloxRng(2),
       restartGamma: 0,
     });
     const results = { ode: await finish(ode.x, ode.nfe), sde: await finish(sde.x, sde.nfe), restart: await finish(rs.x, rs.nfe) };
     expect([results.ode.nfe, results.sde.nfe, results.restart.nfe]).toEqual([61, 61, 61]);
-    const floor = slicedW1(mixture.sample(n, new FastRandom(101), 'float64'), data, directions);
+    const floor = slicedW1(mixture.sample(n, new PhiloxRng(101), 'float64'), data, directions);
     console.log(
       `Sec. 5.4.1 (n = ${n}, sliced W1 over 128 directions; two data sets: ${floor.toFixed(4)}): ` +
         `ODE ${results.ode.error.toFixed(4)}, SDE ${results.sde.error.toFixed(4)}, Restart ${results.restart.error.toFixed(4)}`,

@@ -1,13 +1,12 @@
 import { PhiloxRng, ReplayRandom, Tensor } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
 import { eulerMaruyamaSample, eulerSample, predictorCorrectorSample } from '../src/index.js';
-import { FastRandom } from './fast-random.js';
 import { expectGaussianMoments, gaussianDenoiser, marginal } from './gaussian.js';
 
 describe('Euler-Maruyama on the reverse SDE', () => {
   it('samples N(mu, Sigma) from the exact marginal: 200 EDM steps, n = 10000 (4 standard errors + 0.02 discretisation)', async () => {
-    const xT = marginal(10000, 80, new FastRandom(11));
-    const { x, nfe } = await eulerMaruyamaSample(gaussianDenoiser, xT, edmSchedule({ steps: 200 }), { rng: new FastRandom(12) });
+    const xT = marginal(10000, 80, new PhiloxRng(11));
+    const { x, nfe } = await eulerMaruyamaSample(gaussianDenoiser, xT, edmSchedule({ steps: 200 }), { rng: new PhiloxRng(12) });
     expect(nfe).toBe(200);
     expectGaussianMoments(x, 4, 0.02);
   });
@@ -34,8 +33,8 @@ describe('Euler-Maruyama on the reverse SDE', () => {
 
 describe('predictor-corrector (reverse diffusion + Langevin)', () => {
   it('samples N(mu, Sigma): 100 steps, M = 1, snr 0.16, n = 10000 (4 standard errors + 0.02)', async () => {
-    const xT = marginal(10000, 80, new FastRandom(21));
-    const { x, nfe } = await predictorCorrectorSample(gaussianDenoiser, xT, edmSchedule({ steps: 100 }), { rng: new FastRandom(22) });
+    const xT = marginal(10000, 80, new PhiloxRng(21));
+    const { x, nfe } = await predictorCorrectorSample(gaussianDenoiser, xT, edmSchedule({ steps: 100 }), { rng: new PhiloxRng(22) });
     expect(nfe).toBe(100 + 99);
     expectGaussianMoments(x, 4, 0.02);
   });
