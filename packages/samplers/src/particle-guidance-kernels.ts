@@ -65,7 +65,7 @@ export interface RbfOptions {
   /**
    * Divisor used in place of log(n - 1) = 0 by the `'median'` rule when n = 2 (default 1, the
    * floor `max(log N, 1)` of the reference's 2-D notebook). The reference code itself divides by
-   * 0 there, which makes h infinite and the repulsion vanish; pass `Infinity` for that behaviour.
+   * 0 there, which makes h infinite: the kernel is 1 and the repulsion vanishes; pass 0 for that.
    */
   twoParticleDivisor?: number;
   /**
@@ -122,7 +122,7 @@ function checkRbfOptions(options: RbfOptions): void {
     throw new ValueError('bandwidth', bw, "'median', 'median-svgd', a number > 0 or a function of sigma");
   }
   const two = options.twoParticleDivisor ?? 1;
-  if (!(two > 0)) throw new ValueError('twoParticleDivisor', two, 'a number > 0 (Infinity allowed)');
+  if (!(two >= 0 && Number.isFinite(two))) throw new ValueError('twoParticleDivisor', two, 'a finite number >= 0 (0: the reference, h = Infinity)');
   if (![undefined, 'nearest', 'farthest'].includes(options.select)) {
     throw new ValueError('select', options.select, "'nearest' or 'farthest'");
   }
@@ -192,7 +192,9 @@ export function rbfBandwidth(sqDist: Matrix64, sigma: Float64Array | number, opt
   for (let i = 0; i < n; i++) {
     let m = 0;
     for (let j = 0; j < n; j++) if (self || j !== i) vals[m++] = D[i * n + j]!;
-    h[i] = lowerMedian(vals) / divisor;
+    const med = lowerMedian(vals);
+    // divisor 0 (the reference at n = 2): h = Infinity, or the h -> 0 rule when the median is 0 too.
+    h[i] = divisor === 0 ? (med > 0 ? Infinity : 0) : med / divisor;
   }
   return h;
 }

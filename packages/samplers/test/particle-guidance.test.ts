@@ -189,14 +189,17 @@ describe('edge rules: n = 1, n = 2, coincident particles', () => {
     }
   });
 
-  test('n = 2: the median rule divides by 1 instead of log 1 = 0 (h = d^2); Infinity restores the reference (no repulsion)', () => {
+  test('n = 2: the median rule divides by 1 instead of log 1 = 0 (h = d^2); 0 restores the reference (h = Infinity, k = 1, no repulsion)', () => {
     const x = Tensor.from([0, 0, 3, 4], [2, 2], 'float64');
     const r = rbfRepulsion(x, 1);
     expect(Array.from(r.bandwidth)).toEqual([25, 25]);
     const c = (2 * Math.exp(-1)) / 25;
     expectClose(r.repulsion.data, [-3 * c, -4 * c, 3 * c, 4 * c], 1e-14, 0, 'R');
-    const ref = rbfRepulsion(x, 1, { twoParticleDivisor: Infinity });
+    const ref = rbfRepulsion(x, 1, { twoParticleDivisor: 0 });
+    expect(Array.from(ref.bandwidth)).toEqual([Infinity, Infinity]);
+    expect(Array.from(ref.weights.data)).toEqual([1, 1, 1, 1]);
     expect(Array.from(ref.repulsion.data)).toEqual([0, 0, 0, 0]);
+    expect(() => rbfRepulsion(x, 1, { twoParticleDivisor: Infinity })).toThrow(/twoParticleDivisor/);
     expect(rbfRepulsion(x, 1, { twoParticleDivisor: Math.LN2 }).bandwidth[0]).toBeCloseTo(25 / Math.LN2, 12);
   });
 
