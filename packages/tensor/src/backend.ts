@@ -1,4 +1,5 @@
 import { CpuBackend } from './cpu.js';
+import { createWasmBackend } from './wasm/backend.js';
 import type { Tensor } from './tensor.js';
 
 /** A scalar coefficient, or one coefficient per batch row (length = rows). */
@@ -70,8 +71,12 @@ export function setBackend(backend: Backend): void {
   current = backend;
 }
 
-/** The active backend: the one last passed to {@link setBackend}, else the CPU reference backend. */
+/**
+ * The active backend: the one last passed to {@link setBackend}; else, when the environment
+ * variable `PHYS_BACKEND` is `wasm`, the WebAssembly SIMD backend (falling back to the reference
+ * when WebAssembly SIMD is unavailable); else the CPU reference backend.
+ */
 export function getBackend(): Backend {
-  current ??= new CpuBackend();
+  current ??= (process.env.PHYS_BACKEND === 'wasm' ? createWasmBackend() : undefined) ?? new CpuBackend();
   return current;
 }

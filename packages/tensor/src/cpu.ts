@@ -6,11 +6,13 @@ function coefAt(c: Coef, row: number): number {
   return typeof c === 'number' ? c : c[row]!;
 }
 
-function checkCoef(c: Coef, rows: number, argument: string): void {
+/** Throws unless `c` is a scalar or one value per row. */
+export function checkCoef(c: Coef, rows: number, argument: string): void {
   if (typeof c !== 'number' && c.length !== rows) throw new ShapeError(argument, `a scalar or ${rows} per-row values`, `${c.length} values`);
 }
 
-function outFor(like: Tensor, out: Tensor | undefined, argument = 'out'): Tensor {
+/** `out`, checked against `like`, or a new zero tensor shaped like it. */
+export function outFor(like: Tensor, out: Tensor | undefined, argument = 'out'): Tensor {
   if (!out) return Tensor.zeros(like.shape, like.dtype);
   assertSameShape(like, out, 'the inputs', argument);
   return out;

@@ -5,6 +5,7 @@ export { Tensor, allocate, shapeSize, formatShape, assertShape, assertSameShape,
 export type { Backend, Coef, Matrix64 } from './backend.js';
 export { getBackend, setBackend } from './backend.js';
 export { CpuBackend } from './cpu.js';
+export { WasmBackend, createWasmBackend, wasmSimdAvailable } from './wasm/backend.js';
 export { philox4x32 } from './philox.js';
 export { PhiloxRng, ReplayRandom, normalizeRows } from './rng.js';
 export type { Random, PhiloxRngOptions, ReplayDraws } from './rng.js';

@@ -1,7 +1,9 @@
 import ndarray from 'ndarray';
-import { CpuBackend, PhiloxRng, ShapeError, Tensor, assertFinite, NonFiniteError, fromNdarray, toNdarray, tidy } from '../src/index.js';
+import { CpuBackend, WasmBackend, type Backend, PhiloxRng, ShapeError, Tensor, assertFinite, NonFiniteError, fromNdarray, toNdarray, tidy } from '../src/index.js';
 
-const be = new CpuBackend();
+// The reference suite runs unchanged against every backend; the WebAssembly backend with
+// minElements 0 so that even these small cases go through its kernels.
+const backends: [string, Backend][] = [['CpuBackend', new CpuBackend()], ['WasmBackend', new WasmBackend({ minElements: 0 })]];
 const rng = new PhiloxRng(3);
 
 function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: number, n: number): number[] {
@@ -14,7 +16,7 @@ function naiveMatmul(a: ArrayLike<number>, b: ArrayLike<number>, m: number, k: n
   return out;
 }
 
-describe('CpuBackend', () => {
+describe.each(backends)('%s', (_name, be) => {
   it('fuses linear combinations with scalar and per-row coefficients', () => {
     const x = Tensor.from([1, 2, 3, 4], [2, 2]);
     const y = Tensor.from([10, 20, 30, 40], [2, 2]);
@@ -95,7 +97,7 @@ describe('tensor utilities', () => {
   });
 });
 
-describe('float64 tensors', () => {
+describe.each(backends)('float64 tensors (%s)', (_name, be) => {
   it('keep float64 through backend operations and RNG draws', () => {
     const x = new PhiloxRng(5).normal([3, 4], 'float64');
     expect(x.dtype).toBe('float64');

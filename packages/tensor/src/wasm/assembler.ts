@@ -57,6 +57,8 @@ const OPS: Record<string, Op> = {
   'f64.max': [0xa5],
   'f64.sqrt': [0x9f],
   'f64.convert_i32_u': [0xb8],
+  'f64.promote_f32': [0xbb],
+  'f32.demote_f64': [0xb6],
   select: [0x1b],
   drop: [0x1a],
   return: [0x0f],
