@@ -368,7 +368,13 @@ export function userKernel(k: PairKernelFunction, options: UserKernelOptions = {
       const d = x.rowSize;
       const X = Float64Array.from(x.data);
       const rows = Array.from({ length: n }, (_, j) => X.subarray(j * d, (j + 1) * d));
-      const images = actions.map((act) => rows.map((r) => act(r.slice())));
+      const images = actions.map((act, a) =>
+        rows.map((r, j) => {
+          const img = act(r.slice());
+          if (img.length !== d) throw new ShapeError(`actions[${a}](row ${j})`, `${d} values`, `${img.length} values`);
+          return img;
+        }),
+      );
       const w = new Float64Array(n * n);
       const R = new Float64Array(n * d);
       const grad = new Float64Array(d);
