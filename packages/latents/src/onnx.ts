@@ -200,7 +200,7 @@ export interface LatentDenoiserInfo {
   readonly space: LatentSpace;
   readonly names: { readonly x: string; readonly sigma: string; readonly latents: string; readonly output: string };
   readonly nullIndex: number;
-  /** Sample shape without the batch (from `phys.data_shape`/`phys.image_shape` or the model). */
+  /** Sample shape without the batch (from `phys.image_shape` or the model's fixed dims). */
   readonly sampleShape: readonly number[];
   /** The model's `phys.sigma_min`, `phys.sigma_max`, `phys.sigma_data` (EDM defaults 0.002, 80, 0.5). */
   readonly sigmaMin: number;
@@ -221,15 +221,15 @@ export interface OnnxLatentDenoiser extends Denoiser<Latents> {
 }
 
 function sampleShapeOf(o: Opened, xDecl: Ort.InferenceSession.ValueMetadata): number[] {
-  const prop = o.props.get('phys.data_shape') ?? o.props.get('phys.image_shape');
+  const prop = o.props.get('phys.image_shape');
   if (prop !== undefined) {
     const dims = prop.split(/[,\s]+/).filter((s) => s !== '').map(Number);
-    if (dims.length === 0 || dims.some((d) => !(Number.isInteger(d) && d > 0))) throw new ValueError('metadata phys.data_shape', prop, 'positive integer dimensions, e.g. "2"');
+    if (dims.length === 0 || dims.some((d) => !(Number.isInteger(d) && d > 0))) throw new ValueError('metadata phys.image_shape', prop, 'positive integer dimensions, e.g. "2"');
     return dims;
   }
   const shape = xDecl.isTensor ? xDecl.shape.slice(1) : [];
   if (shape.length === 0 || shape.some((d) => typeof d !== 'number')) {
-    throw new LatentModelError(o.source, `the sample shape is unknown: '${xDecl.name}' has symbolic dimensions; set phys.data_shape`);
+    throw new LatentModelError(o.source, `the sample shape is unknown: '${xDecl.name}' has symbolic dimensions; set phys.image_shape`);
   }
   return shape as number[];
 }

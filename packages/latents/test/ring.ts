@@ -19,15 +19,18 @@ export function ringMeans(): number[][] {
   ];
 }
 
-/** `n` samples with equal mode weights (float64) and the mode of each. */
-export function ringMixture(n: number, rng: Random): { x: Tensor; mode: Int32Array } {
+/**
+ * `n` samples with equal mode weights (float64) and the mode of each; `stratified` puts exactly
+ * every 8th sample in each mode (like the training set) instead of drawing the mode.
+ */
+export function ringMixture(n: number, rng: Random, options: { stratified?: boolean } = {}): { x: Tensor; mode: Int32Array } {
   const mu = ringMeans();
   const u = rng.uniform([n, 1], 'float64').data;
   const g = rng.normal([n, 2], 'float64').data;
   const x = Tensor.zeros([n, 2], 'float64');
   const mode = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const j = Math.min(7, Math.floor(u[i]! * 8));
+    const j = options.stratified === true ? i % 8 : Math.min(7, Math.floor(u[i]! * 8));
     mode[i] = j;
     x.data[2 * i] = mu[j]![0]! + RING_STD * g[2 * i]!;
     x.data[2 * i + 1] = mu[j]![1]! + RING_STD * g[2 * i + 1]!;
