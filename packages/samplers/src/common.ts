@@ -77,27 +77,6 @@ export function validateSigmas(sigmas: ArrayLike<number>, argument = 'sigmas', o
   return s;
 }
 
-/**
- * Index of the first NaN or +-Infinity in `d`, or -1. One branch-free pass (v * 0 is NaN exactly
- * for non-finite v), four accumulators; the index search runs only when something was found.
- */
-export function findNonFinite(d: ArrayLike<number>): number {
-  const n = d.length;
-  const m = n - (n % 4);
-  let s0 = 0;
-  let s1 = 0;
-  let s2 = 0;
-  let s3 = 0;
-  for (let i = 0; i < m; i += 4) {
-    s0 += d[i]! * 0;
-    s1 += d[i + 1]! * 0;
-    s2 += d[i + 2]! * 0;
-    s3 += d[i + 3]! * 0;
-  }
-  for (let i = m; i < n; i++) s0 += d[i]! * 0;
-  return s0 + s1 + s2 + s3 === 0 ? -1 : firstNonFinite(d);
-}
-
 /** Throws {@link ValueError} unless `x` is a batch tensor with at least one row and finite values. */
 export function checkInitial(x: unknown, argument = 'x'): Tensor {
   if (!(x instanceof Tensor)) throw new ValueError(argument, x, 'a Tensor');
@@ -173,7 +152,7 @@ export class SamplerRun<C = unknown> {
     if (out.shape.length !== x.shape.length || out.shape.some((d, i) => d !== x.shape[i])) {
       throw new DenoiserOutputError('shape', this.steps, sigmaShown, `expected shape ${formatShape(x.shape)}, found ${formatShape(out.shape)}`);
     }
-    const bad = findNonFinite(out.data);
+    const bad = firstNonFinite(out.data);
     if (bad >= 0) {
       const row = Math.floor(bad / out.rowSize);
       throw new DenoiserOutputError('non-finite', this.steps, sigmas[row] ?? sigmaShown, `${String(out.data[bad])} at flat index ${bad} (row ${row})`);

@@ -2,8 +2,8 @@
 // (Sec. 3.3, Eq. 6) in t' = log z, d(x, z) = (v_x v_z^{-1} z, z) dt', its forward ODE (Sec. 4.4,
 // data -> latent), and the solvers of the reference code (Newbeeer/Poisson_flow): forward Euler
 // and improved Euler on a linspace(log z_max, log z_min, N + 1) grid, and RK45 on (x, z) jointly.
-import { PhysError, Tensor, ValueError, formatShape, getBackend } from '@phys/tensor';
-import { checkInitial, checkNumber, findNonFinite } from './common.js';
+import { PhysError, Tensor, ValueError, firstNonFinite, formatShape, getBackend } from '@phys/tensor';
+import { checkInitial, checkNumber } from './common.js';
 import { integrateRk45, type OdeFunction, type Rk45Options } from './rk45.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
@@ -147,9 +147,9 @@ class FieldRun<C> {
       return fail('shape', `vx: expected shape ${formatShape(x.shape)}, found ${formatShape(vx.shape)}`);
     }
     if (!(vz instanceof Float64Array) || vz.length !== x.rows) return fail('shape', `vz: expected a Float64Array of ${x.rows} values`);
-    const bx = findNonFinite(vx.data);
+    const bx = firstNonFinite(vx.data);
     if (bx >= 0) return fail('non-finite', `vx: ${String(vx.data[bx])} at flat index ${bx}`);
-    const bz = findNonFinite(vz);
+    const bz = firstNonFinite(vz);
     if (bz >= 0) return fail('non-finite', `vz: ${String(vz[bz])} at row ${bz}`);
     return pfgmDrift({ vx, vz }, zs, drift);
   }

@@ -1,5 +1,5 @@
-import { PhysError, Tensor, ValueError, assertPositive, getBackend, type Denoiser } from '@phys/tensor';
-import { SamplerRun, checkInitial, checkNumber, findNonFinite } from './common.js';
+import { PhysError, Tensor, ValueError, assertPositive, firstNonFinite, getBackend, type Denoiser } from '@phys/tensor';
+import { SamplerRun, checkInitial, checkNumber } from './common.js';
 import type { OdeSolver } from './ode.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
@@ -153,7 +153,7 @@ export async function integrateRk45(f: OdeFunction, t0: number, t1: number, y0: 
   if (!(Number.isInteger(maxNfe) && maxNfe > 0) && maxNfe !== Infinity) throw new ValueError('maxNfe', maxNfe, 'a positive integer or Infinity');
   if (options.firstStep !== undefined) assertPositive(options.firstStep, 'firstStep');
   for (const [k, t] of y0.entries()) {
-    const j = findNonFinite(t.data);
+    const j = firstNonFinite(t.data);
     if (j >= 0) throw new ValueError(`y0[${k}]`, t.data[j], `finite values (flat index ${j})`);
   }
 
