@@ -582,23 +582,46 @@ export function symmetricEigen(
   for (let i = 0; i < n; i++) zt[i * n + i] = 1;
   tridiagonalQL(t.diag, t.off, n, zt);
   // Back-transform: eigenvector of A = Q z with Q = H_0 H_1 ... H_{n-3}; for a row x = z^T,
-  // x <- x H_{n-3}, ..., then x H_0 (each H symmetric).
+  // x <- x H_{n-3}, ..., then x H_0 (each H symmetric). Rows not kept are zeroed.
   const V = t.vectors!;
   const tau = t.tau!;
+  const kept: number[] = [];
   for (let row = 0; row < n; row++) {
-    const x = zt.subarray(row * n, (row + 1) * n);
-    if (!keep(t.diag[row]!, t.diag)) {
-      x.fill(0);
-      continue;
-    }
-    for (let k = n - 3; k >= 0; k--) {
-      const tk = tau[k]!;
-      if (tk === 0) continue;
-      const vo = k * n;
-      let dot = 0;
-      for (let j = k + 1; j < n; j++) dot += x[j]! * V[vo + j]!;
-      const f = tk * dot;
-      for (let j = k + 1; j < n; j++) x[j] = x[j]! - f * V[vo + j]!;
+    if (keep(t.diag[row]!, t.diag)) kept.push(row);
+    else zt.fill(0, row * n, (row + 1) * n);
+  }
+  const k = wasmKernels();
+  if (k && kept.length > 0 && n >= 32) {
+    withScratch((alloc, heap) => {
+      const xOff = alloc(kept.length * n);
+      const vOff = alloc(n * n);
+      let H = heap();
+      kept.forEach((row, i) => {
+        H.set(zt.subarray(row * n, (row + 1) * n), xOff / 8 + i * n);
+      });
+      H.set(V, vOff / 8);
+      for (let q = n - 3; q >= 0; q--) {
+        if (tau[q] === 0) continue;
+        const o = q + 1;
+        k.reflect(xOff + o * 8, n * 8, kept.length, vOff + (q * n + o) * 8, n - o, tau[q]!);
+      }
+      H = heap();
+      kept.forEach((row, i) => {
+        zt.set(H.subarray(xOff / 8 + i * n, xOff / 8 + (i + 1) * n), row * n);
+      });
+    });
+  } else {
+    for (const row of kept) {
+      const x = zt.subarray(row * n, (row + 1) * n);
+      for (let q = n - 3; q >= 0; q--) {
+        const tq = tau[q]!;
+        if (tq === 0) continue;
+        const vo = q * n;
+        let dot = 0;
+        for (let j = q + 1; j < n; j++) dot += x[j]! * V[vo + j]!;
+        const f = tq * dot;
+        for (let j = q + 1; j < n; j++) x[j] = x[j]! - f * V[vo + j]!;
+      }
     }
   }
   return { values: t.diag, vectors: zt };

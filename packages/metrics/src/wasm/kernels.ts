@@ -239,6 +239,49 @@ function fusedDef(): FunctionDef {
   };
 }
 
+/**
+ * reflect(x, ldx, rows, v, m, tau): applies I - tau v v^T from the right to `rows` rows of length m
+ * (row stride ldx bytes): x <- x - tau (x . v) v.
+ */
+function reflectDef(): FunctionDef {
+  const [x, ldx, rows, v, m, tau] = [0, 1, 2, 3, 4, 5];
+  const [r, xr, j, pairs, last] = [6, 7, 8, 9, 10];
+  const [s, f] = [11, 12];
+  const [accv, f2] = [13, 14];
+  const at = (base: number, off: number): Instr[] => [get(base), get(off), ['i32.add']];
+  const dot: Instr[] = [get(accv), ...at(xr, j), ['v128.load', 0], ...at(v, j), ['v128.load', 0], ['f64x2.mul'], ['f64x2.add'], set(accv)];
+  const axpy: Instr[] = [...at(xr, j), ...at(xr, j), ['v128.load', 0], get(f2), ...at(v, j), ['v128.load', 0], ['f64x2.mul'], ['f64x2.sub'], ['v128.store', 0]];
+  const body: Instr[] = [
+    get(x), get(r), get(ldx), ['i32.mul'], ['i32.add'], set(xr),
+    ['v128.const'], set(accv),
+    ...forLoop(j, [get(pairs)], 16, dot),
+    get(accv), ['f64x2.extract_lane', 0], get(accv), ['f64x2.extract_lane', 1], ['f64.add'], set(s),
+    get(m), i32(1), ['i32.and'], ['if'],
+    get(s), ...at(xr, last), ['f64.load', 0], ...at(v, last), ['f64.load', 0], ['f64.mul'], ['f64.add'], set(s),
+    ['end'],
+    get(tau), get(s), ['f64.mul'], set(f),
+    get(f), ['f64x2.splat'], set(f2),
+    ...forLoop(j, [get(pairs)], 16, axpy),
+    get(m), i32(1), ['i32.and'], ['if'],
+    ...at(xr, last), ...at(xr, last), ['f64.load', 0], get(f), ...at(v, last), ['f64.load', 0], ['f64.mul'], ['f64.sub'], ['f64.store', 0],
+    ['end'],
+  ];
+  return {
+    name: 'reflect',
+    params: [I32, I32, I32, I32, I32, F64],
+    locals: [
+      [5, I32],
+      [2, F64],
+      [2, V128],
+    ],
+    code: [
+      get(m), i32(-2), ['i32.and'], i32(3), ['i32.shl'], set(pairs),
+      get(m), i32(1), ['i32.sub'], i32(3), ['i32.shl'], set(last),
+      ...forLoop(r, [get(rows)], 1, body),
+    ],
+  };
+}
+
 /** rot(z0, z1, nBytes, c, s): (z0, z1) <- (c z0 - s z1, s z0 + c z1) over nBytes/8 (even) entries. */
 function rotDef(): FunctionDef {
   const [z0, z1, nb, c, s] = [0, 1, 2, 3, 4];
@@ -271,6 +314,7 @@ interface Exports {
   syr2(a: number, lda: number, m: number, v: number, w: number): void;
   rot(z0: number, z1: number, nBytes: number, c: number, s: number): void;
   fused(a: number, lda: number, m: number, vs: number, ws: number, u: number, q: number): void;
+  reflect(x: number, ldx: number, rows: number, v: number, m: number, tau: number): void;
 }
 
 let instance: { exports: Exports; memory: WasmMemory } | null | undefined;
@@ -281,7 +325,7 @@ function load(): { exports: Exports; memory: WasmMemory } | null {
   if (instance !== undefined) return instance;
   try {
     const memory = new WebAssembly.Memory({ initial: 16 });
-    const module = new WebAssembly.Module(assemble([gemmDef(), symvDef(), syr2Def(), rotDef(), fusedDef()]));
+    const module = new WebAssembly.Module(assemble([gemmDef(), symvDef(), syr2Def(), rotDef(), fusedDef(), reflectDef()]));
     const inst = new WebAssembly.Instance(module, { env: { memory } });
     instance = { exports: inst.exports as unknown as Exports, memory };
   } catch {
