@@ -4,11 +4,11 @@
 // (packages/cli/models/fashion-pfgmpp-d128.onnx, batch 64) and the reference's torch block run in
 // the same invocation (bench/particle-guidance.py, /usr/bin/python3).
 // Build first: npx turbo run build --filter=@phys/samplers --filter=@phys/onnx
-// Run: node packages/samplers/bench/particle-guidance.mjs   (BENCH_REPEATS=15 by default)
+// Run: node packages/samplers/bench/particle-guidance.mjs   (BENCH_REPEATS=15 by default; PHYS_BACKEND=wasm for the WASM backend)
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PhiloxRng } from '@phys/tensor';
+import { PhiloxRng, getBackend } from '@phys/tensor';
 import { featureKernel, particleGuidance, rbfKernel, referenceScale, svgdGuidance, withParticleGuidance } from '@phys/samplers';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
@@ -90,7 +90,7 @@ try {
   console.log(`torch reference skipped: ${String(e.message ?? e).split('\n')[0]}`);
 }
 
-console.log(`median CPU time of ${REPEATS} calls (wall in brackets); node ${process.version}`);
+console.log(`median CPU time of ${REPEATS} calls (wall in brackets); backend ${getBackend().name}; node ${process.version}`);
 if (torch) console.log(`torch ${torch.torch} (${torch.threads} thread(s)), numpy ${torch.numpy}, OPENBLAS_CORETYPE=${torch.openblas_coretype}, OMP_NUM_THREADS=${torch.omp_num_threads}`);
 if (denoiserRow) console.log(`shipped denoiser (fashion-pfgmpp-d128.onnx, ${N}x1x28x28, onnxruntime-node, ${denoiserRow.threads} threads): ${denoiserRow.ms.toFixed(2)} ms CPU (${denoiserRow.wall.toFixed(2)} ms wall) per call`);
 console.log('| guidance overhead per step | CPU ms | wall ms | / one shipped-denoiser call (CPU) |');
