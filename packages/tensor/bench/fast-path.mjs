@@ -1,0 +1,93 @@
+// The fast path (WasmBackend) next to the reference backend (CpuBackend) and numpy/torch doing the
+// same work in the same run (bench/fast_path.py via /usr/bin/python3). Medians of wall times: the
+// 2 cores are shared with other work, so run it a few times. Build first:
+//   npx turbo run build --filter=@phys/tensor --filter=@phys/fields --filter=@phys/samplers
+//   npm run bench -w @phys/tensor
+// @phys/fields, @phys/kernels and @phys/samplers are loaded from their built dist folders (they
+// depend on @phys/tensor, so they cannot be dependencies of it).
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import os from 'node:os';
+import { CpuBackend, PhiloxRng, createWasmBackend, setBackend } from '@phys/tensor';
+
+const dist = (pkg) => new URL(`../../${pkg}/dist/index.js`, import.meta.url).href;
+let fields, kernels, samplers;
+try {
+  [fields, kernels, samplers] = await Promise.all([import(dist('fields')), import(dist('kernels')), import(dist('samplers'))]);
+} catch (e) {
+  console.error(`build @phys/fields, @phys/kernels and @phys/samplers first (${e.message})`);
+  process.exit(1);
+}
+const REPS = Number(process.env.REPS_JS ?? 7);
+const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
+async function time(run, reps = REPS) {
+  await run();
+  const ms = [];
+  for (let r = 0; r < reps; r++) {
+    const t0 = performance.now();
+    await run();
+    ms.push(performance.now() - t0);
+  }
+  return median(ms);
+}
+
+const wasm = createWasmBackend();
+if (!wasm) {
+  console.log('WebAssembly SIMD unavailable: nothing to compare');
+  process.exit(0);
+}
+const backends = { cpu: new CpuBackend(), wasm };
+const rows = {};
+const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
+const rng = new PhiloxRng(7);
+const quick = process.env.BENCH_QUICK === '1';
+
+for (const [B, n, N] of [[128, 4096, 3072], [256, 2000, 20], [1024, 1024, 2]]) {
+  const x = rng.normal([B, N]);
+  const y = rng.normal([n, N]);
+  const sigma = new Float64Array(B).fill(Math.sqrt(N) / 4);
+  const denoise = fields.empiricalDenoiser(y, kernels.edmKernel());
+  for (const [be, backend] of Object.entries(backends)) {
+    setBackend(backend);
+    const big = B * n * N > 1e8;
+    if (be === 'cpu' && big && quick) continue;
+    add(`field ${B}x${n}x${N}`, be, await time(() => denoise(x, sigma), be === 'cpu' && big ? 1 : REPS));
+    add(`pairwiseSqDist ${B}x${n}x${N}`, be, await time(() => backend.pairwiseSqDist(x, y), be === 'cpu' && big ? 1 : REPS));
+  }
+}
+
+// Heun loop: 18 steps on 64 x 3072 with a denoiser that returns a fixed tensor.
+{
+  const fixed = rng.normal([64, 3072]);
+  const x0 = rng.normal([64, 3072]);
+  const sigmas = kernels.edmSchedule({ steps: 18 });
+  for (const [be, backend] of Object.entries(backends)) {
+    setBackend(backend);
+    add('heun 64x3072 18 steps', be, await time(() => samplers.heunSample(() => Promise.resolve(fixed), x0, sigmas), 15));
+    const a = rng.normal([64, 3072]);
+    const b = rng.normal([64, 3072]);
+    const out = a.clone();
+    add('axpby 64x3072', be, await time(() => backend.axpby(0.7, a, 0.3, b, out), 51));
+  }
+}
+// Normals stay in TypeScript on both backends (see docs/fast-path.md): one row.
+add('normals 20M', 'cpu', await time(() => new PhiloxRng(1).normal([20, 1_000_000]), 3));
+
+let ref = { numpy: {}, torch: {}, config: {} };
+if (process.env.SKIP_PY !== '1') {
+  try {
+    const script = fileURLToPath(new URL('./fast_path.py', import.meta.url));
+    ref = JSON.parse(execFileSync('/usr/bin/python3', [script], { encoding: 'utf8', maxBuffer: 1 << 24 }).trim().split('\n').pop());
+  } catch (e) {
+    console.log(`python reference skipped: ${e.message.split('\n')[0]}`);
+  }
+}
+const f = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
+console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}; reference: ${JSON.stringify(ref.config ?? ref)}`);
+console.log('| work | CpuBackend ms | WasmBackend ms | numpy ms | torch ms | wasm / numpy |');
+console.log('| --- | --- | --- | --- | --- | --- |');
+for (const [name, r] of Object.entries(rows)) {
+  const np = ref.numpy?.[name];
+  const w = r.wasm ?? r.cpu;
+  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(np)} | ${f(ref.torch?.[name])} | ${np ? (w / np).toFixed(2) : '-'} |`);
+}
