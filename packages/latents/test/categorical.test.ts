@@ -1,6 +1,6 @@
 import { NonFiniteError, PhiloxRng, ShapeError, Tensor, ValueError } from '@phys/tensor';
 import { argmaxLastAxis, categoricalProbabilities, gumbelSoftmax, logSoftmax, sampleCategorical } from '../src/index.js';
-import { chiSquareTest, gammaQ } from './chi2.js';
+import { chiSquareTest, gammaQ } from '../../../test-support/chi2.js';
 
 // Statistical tests use fixed seeds; each asserts p > 0.001 for a correct sampler (and the
 // companion checks below show the same test rejects a wrong distribution).

@@ -2,7 +2,7 @@ import { PhiloxRng, ShapeError, Tensor, ValueError } from '@phys/tensor';
 import { edmKernel, edmSchedule, pfgmppKernel } from '@phys/kernels';
 import { edmStochasticSample, eulerSample, heunSample, restartSample } from '@phys/samplers';
 import { Latents, TabularPrior, discoSample, latentGuidance, switchLatents, switchSigma, type LatentDenoiser } from '../src/index.js';
-import { chiSquareTest } from './chi2.js';
+import { chiSquareTest } from '../../../test-support/chi2.js';
 import { MODES, SPACE, WEIGHTS, mixtureDenoiser, nearestMode, type CallLog } from './mixture.js';
 
 const prior = TabularPrior.fromProbabilities(SPACE, [WEIGHTS]);

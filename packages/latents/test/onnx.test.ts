@@ -16,7 +16,7 @@ import {
   priorLogLikelihood,
   samplePrior,
 } from '../src/index.js';
-import { chiSquareTest } from './chi2.js';
+import { chiSquareTest } from '../../../test-support/chi2.js';
 import { ringMixture } from './ring.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/models/disco');

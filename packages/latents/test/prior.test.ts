@@ -1,6 +1,6 @@
 import { PhiloxRng, ShapeError, Tensor, ValueError } from '@phys/tensor';
 import { Latents, TabularPrior, latentSpace, priorLogLikelihood, samplePrior, type AutoregressivePrior } from '../src/index.js';
-import { chiSquareTest } from './chi2.js';
+import { chiSquareTest } from '../../../test-support/chi2.js';
 
 const ALPHA = 1e-3;
 
