@@ -1,5 +1,10 @@
 #!/usr/bin/env node
+import { createWasmBackend, setBackend } from '@phys/tensor';
 import { main } from './main.js';
+
+// The WebAssembly SIMD backend by default (PHYS_BACKEND=cpu keeps the reference backend).
+const fast = process.env.PHYS_BACKEND === 'cpu' ? undefined : createWasmBackend();
+if (fast) setBackend(fast);
 
 const controller = new AbortController();
 let interrupts = 0;

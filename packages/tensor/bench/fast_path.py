@@ -94,7 +94,7 @@ if torch:
     out["torch"]["normals 20M"] = med(lambda: torch.randn(20_000_000), 3)
 a = rng.standard_normal((B, N), dtype=np.float32); b = rng.standard_normal((B, N), dtype=np.float32); o = np.empty_like(a)
 def axpby_np():
-    np.multiply(a, np.float32(0.7), out=o); o += np.float32(0.3) * b
+    np.multiply(a, np.float32(0.7), out=o); np.add(o, np.float32(0.3) * b, out=o)
 out["numpy"]["axpby 64x3072"] = med(axpby_np, 51)
 if torch:
     ta, tb = torch.from_numpy(a), torch.from_numpy(b); to = torch.empty_like(ta)
