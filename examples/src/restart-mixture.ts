@@ -5,9 +5,10 @@
 // to fresh data. Prints the NFE sweep and writes the NFE-vs-error figure (SVG).
 // Run: npm run build -w @phys/examples && node examples/dist/restart-mixture.js [--n 2000] [--eps 0.2] [--seed 0] [--svg docs/restart-nfe-vs-error.svg]
 import { writeFileSync } from 'node:fs';
-import { PhiloxRng, Tensor, type Denoiser } from '@phys/tensor';
+import { PhiloxRng, type Tensor } from '@phys/tensor';
 import { edmKernel, edmSchedule } from '@phys/kernels';
-import { restartMixture20d, type GaussianMixture } from '@phys/fields';
+import { approximationErrorDenoiser, lowRankMixtureDenoiser, restartMixture20d, restartMixture20dComponents } from '@phys/fields';
+import { slicedWasserstein } from '@phys/metrics';
 import { eulerMaruyamaSample, eulerSample, heunSample, restartSample, type SampleResult } from '@phys/samplers';
 
 const arg = (name: string, fallback: string): string => {
@@ -19,182 +20,18 @@ const eps = Number(arg('eps', '0.2'));
 const seed = Number(arg('seed', '0'));
 const svgPath = arg('svg', '');
 
-// The fast exact denoiser below uses the rank-4 covariance (Woodbury); it agrees with
-// GaussianMixture.denoise to 1e-10 (checked in packages/samplers/test/restart-mixture.test.ts).
-const { sqrt, exp, tanh, abs } = Math;
-const D = 20;
-const R = 4;
-
-interface RestartProblem {
-  /** The mixture as @phys/fields builds it (for sampling the data and cross-checks). */
-  readonly mixture: GaussianMixture;
-  /** Exact denoiser D(x; sigma), rank-4 Woodbury form. */
-  readonly exact: Denoiser;
-  /** D(x; sigma) + eps sigma tanh(W x / sqrt(1 + sigma^2) + b): |t s_theta - t grad log p| <= eps sqrt(20). */
-  readonly approx: Denoiser;
-}
-
-/**
- * 0.3 N(S P a, S P P^T S) + 0.7 N(-S P a, S P P^T S), P ~ N(0, 1)^{20x4} from PhiloxRng(seed),
- * a = 3*1, S the inverse coordinate standard deviations; error field W ~ N(0, 1/20), b ~ N(0, 1)
- * from PhiloxRng(seed + 1).
- */
-function restartProblem(eps: number, seed = 0): RestartProblem {
-  const mixture = restartMixture20d(new PhiloxRng(seed));
-  const P = new PhiloxRng(seed).normal([D, R], 'float64').data; // the same draw restartMixture20d made
-  const a = 3;
-  // B = S P with S_j = 1/sqrt((P P^T)_jj + (1 - 0.4^2)(P a)_j^2); component means +-B a.
-  const B = new Float64Array(D * R);
-  const mu = new Float64Array(D);
-  for (let j = 0; j < D; j++) {
-    let pp = 0;
-    let pa = 0;
-    for (let q = 0; q < R; q++) {
-      pp += P[j * R + q]! ** 2;
-      pa += P[j * R + q]! * a;
-    }
-    const s = 1 / sqrt(pp + (1 - 0.4 ** 2) * pa * pa);
-    for (let q = 0; q < R; q++) B[j * R + q] = s * P[j * R + q]!;
-    mu[j] = s * pa;
-  }
-  const BtB = new Float64Array(R * R);
-  for (let p = 0; p < R; p++) for (let q = 0; q < R; q++) for (let j = 0; j < D; j++) BtB[p * R + q]! += B[j * R + p]! * B[j * R + q]!;
-  const Btmu = new Float64Array(R);
-  for (let q = 0; q < R; q++) for (let j = 0; j < D; j++) Btmu[q]! += B[j * R + q]! * mu[j]!;
-  let muSq = 0;
-  for (let j = 0; j < D; j++) muSq += mu[j]! ** 2;
-  const logW = [Math.log(0.3), Math.log(0.7)];
-
-  let cachedSigma = NaN;
-  const M = new Float64Array(R * R);
-  const setSigma = (s: number): void => {
-    if (s === cachedSigma) return;
-    cachedSigma = s;
-    // M = (s^2 I + B^T B)^{-1} by Gauss-Jordan on the 4x4 SPD matrix.
-    const A = Float64Array.from(BtB);
-    for (let p = 0; p < R; p++) A[p * R + p]! += s * s;
-    M.fill(0);
-    for (let p = 0; p < R; p++) M[p * R + p] = 1;
-    for (let c = 0; c < R; c++) {
-      const piv = A[c * R + c]!;
-      for (let q = 0; q < R; q++) {
-        A[c * R + q]! /= piv;
-        M[c * R + q]! /= piv;
-      }
-      for (let r = 0; r < R; r++) {
-        if (r === c) continue;
-        const f = A[r * R + c]!;
-        for (let q = 0; q < R; q++) {
-          A[r * R + q]! -= f * A[c * R + q]!;
-          M[r * R + q]! -= f * M[c * R + q]!;
-        }
-      }
-    }
-  };
-
-  const exact: Denoiser = (x, sigma) => {
-    const out = Tensor.zeros(x.shape, x.dtype);
-    const v = new Float64Array(R);
-    const mv = [new Float64Array(R), new Float64Array(R)];
-    for (let i = 0; i < x.rows; i++) {
-      const s = sigma[i]!;
-      setSigma(s);
-      const o = i * D;
-      const btx = new Float64Array(R);
-      let xSq = 0;
-      let xMu = 0;
-      for (let j = 0; j < D; j++) {
-        const xj = x.data[o + j]!;
-        xSq += xj * xj;
-        xMu += xj * mu[j]!;
-        for (let q = 0; q < R; q++) btx[q]! += B[j * R + q]! * xj;
-      }
-      // Component k has mean m_k = sgn_k mu; d_k = x - m_k; v_k = B^T d_k.
-      const lw = [0, 0];
-      for (let k = 0; k < 2; k++) {
-        const sg = k === 0 ? 1 : -1;
-        for (let q = 0; q < R; q++) v[q] = btx[q]! - sg * Btmu[q]!;
-        const m = mv[k]!;
-        let vMv = 0;
-        for (let p = 0; p < R; p++) {
-          let t = 0;
-          for (let q = 0; q < R; q++) t += M[p * R + q]! * v[q]!;
-          m[p] = t;
-          vMv += v[p]! * t;
-        }
-        const dSq = xSq - 2 * sg * xMu + muSq;
-        lw[k] = logW[k]! - (0.5 * (dSq - vMv)) / (s * s);
-      }
-      const mx = Math.max(lw[0]!, lw[1]!);
-      const w0 = exp(lw[0]! - mx);
-      const w1 = exp(lw[1]! - mx);
-      const c0 = w0 / (w0 + w1);
-      const c1 = 1 - c0;
-      // D = sum_k w_k (m_k + B M v_k).
-      for (let j = 0; j < D; j++) {
-        let b0 = 0;
-        let b1 = 0;
-        for (let q = 0; q < R; q++) {
-          b0 += B[j * R + q]! * mv[0]![q]!;
-          b1 += B[j * R + q]! * mv[1]![q]!;
-        }
-        out.data[o + j] = c0 * (mu[j]! + b0) + c1 * (-mu[j]! + b1);
-      }
-    }
-    return Promise.resolve(out);
-  };
-
-  const wr = new PhiloxRng(seed + 1);
-  const W = wr.normal([D, D], 'float64').data.map((t) => t / sqrt(D));
-  const b = wr.normal([1, D], 'float64').data;
-  const approx: Denoiser = async (x, sigma) => {
-    const out = await exact(x, sigma);
-    for (let i = 0; i < x.rows; i++) {
-      const s = sigma[i]!;
-      const c = 1 / sqrt(1 + s * s);
-      for (let j = 0; j < D; j++) {
-        let u = 0;
-        for (let k = 0; k < D; k++) u += W[j * D + k]! * x.data[i * D + k]!;
-        out.data[i * D + j]! += eps * s * tanh(c * u + b[j]!);
-      }
-    }
-    return out;
-  };
-  return { mixture, exact, approx };
-}
-
-/** Sliced W1: mean over `directions` rows of the exact 1-D W1 of equal-size projected samples. */
-function slicedW1(x: Tensor, y: Tensor, directions: Tensor): number {
-  const d = x.rowSize;
-  const u = new Float64Array(x.rows);
-  const v = new Float64Array(y.rows);
-  let total = 0;
-  for (let p = 0; p < directions.rows; p++) {
-    const dir = directions.row(p);
-    for (let i = 0; i < x.rows; i++) {
-      let a = 0;
-      let c = 0;
-      for (let j = 0; j < d; j++) {
-        a += dir[j]! * x.data[i * d + j]!;
-        c += dir[j]! * y.data[i * d + j]!;
-      }
-      u[i] = a;
-      v[i] = c;
-    }
-    u.sort();
-    v.sort();
-    let s = 0;
-    for (let i = 0; i < u.length; i++) s += abs(u[i]! - v[i]!);
-    total += s / u.length;
-  }
-  return total / directions.rows;
-}
-
-const problem = restartProblem(eps, seed);
-const { approx, mixture } = problem;
+// Mixture from PhiloxRng(seed); its exact denoiser in the fast low-rank (Woodbury) form, which
+// agrees with GaussianMixture.denoise to 1e-10 (packages/fields/test/low-rank.test.ts); the
+// injected error field W ~ N(0, 1/20), b ~ N(0, 1) from PhiloxRng(seed + 1).
+const mixture = restartMixture20d(new PhiloxRng(seed));
+const approx = approximationErrorDenoiser(lowRankMixtureDenoiser(restartMixture20dComponents(new PhiloxRng(seed))), {
+  dim: 20,
+  eps,
+  rng: new PhiloxRng(seed + 1),
+});
 const data = mixture.sample(n, new PhiloxRng(100), 'float64');
-const directions = new PhiloxRng(4).direction([128, 20], 'float64');
-const error = (x: Tensor): number => slicedW1(x, data, directions);
+// Sliced W1 to the data over 128 directions drawn from PhiloxRng(4).
+const error = (x: Tensor): number => slicedWasserstein(x, data, { projections: 128, seed: 4 }).distance;
 const floor = error(mixture.sample(n, new PhiloxRng(101), 'float64'));
 const linspace = (from: number, to: number, steps: number): Float64Array => Float64Array.from({ length: steps + 1 }, (_, i) => from + ((to - from) * i) / steps);
 

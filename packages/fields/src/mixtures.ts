@@ -1,5 +1,6 @@
 import { ValueError, assertPositive, type Random } from '@phys/tensor';
 import { GaussianMixture, type MixtureComponent } from './mixture.js';
+import type { LowRankComponent } from './low-rank.js';
 
 /** Options of {@link ringMixture}. */
 export interface RingMixtureOptions {
@@ -94,9 +95,32 @@ export interface RestartMixtureOptions {
  * use the exact population variance, so every coordinate has variance exactly 1). Its covariance
  * has rank 4, so the denoiser needs sigma > 0. The 2000-point data set of the thesis is
  * `restartMixture20d(rng).sample(2000, rng)`. Consumes one normal draw `[20, 4]` unless
- * `projection` is given.
+ * `projection` is given. {@link restartMixture20dComponents} gives the same mixture in low-rank
+ * form (for the fast {@link lowRankMixtureDenoiser}).
  */
 export function restartMixture20d(rng: Random, options: RestartMixtureOptions = {}): GaussianMixture {
+  return new GaussianMixture(
+    restartMixture20dComponents(rng, options).map((c) => {
+      const n = c.mean.length;
+      const m = c.factor.length / n;
+      const covariance = new Float64Array(n * n);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) {
+          let s = 0;
+          for (let q = 0; q < m; q++) s += c.factor[i * m + q]! * c.factor[j * m + q]!;
+          covariance[i * n + j] = s;
+        }
+      }
+      return { mean: c.mean, covariance, weight: c.weight };
+    }),
+  );
+}
+
+/**
+ * The components of {@link restartMixture20d} in low-rank form: weights 0.3 and 0.7, means
+ * +-S P a and the shared 20 x 4 factor S P (covariance S P P^T S). Same draws from `rng`.
+ */
+export function restartMixture20dComponents(rng: Random, options: RestartMixtureOptions = {}): LowRankComponent[] {
   const n = 20;
   const m = 4;
   const P = options.projection ? Float64Array.from(options.projection) : Float64Array.from(rng.normal([n, m], 'float64').data);
@@ -105,22 +129,20 @@ export function restartMixture20d(rng: Random, options: RestartMixtureOptions = 
   const wPos = 0.3;
   const wNeg = 0.7;
   const Pa = new Float64Array(n);
-  const PPt = new Float64Array(n * n);
+  const factor = new Float64Array(n * m);
   for (let i = 0; i < n; i++) {
-    for (let q = 0; q < m; q++) Pa[i]! += P[i * m + q]! * a[q]!;
-    for (let j = 0; j < n; j++) {
-      let s = 0;
-      for (let q = 0; q < m; q++) s += P[i * m + q]! * P[j * m + q]!;
-      PPt[i * n + j] = s;
+    let pp = 0;
+    for (let q = 0; q < m; q++) {
+      Pa[i]! += P[i * m + q]! * a[q]!;
+      pp += P[i * m + q]! ** 2;
     }
+    // Var_i = (P P^T)_ii + Var(+-Pa)_i = (P P^T)_ii + (1 - (wPos - wNeg)^2) (Pa)_i^2.
+    const inv = 1 / Math.sqrt(pp + (1 - (wPos - wNeg) ** 2) * Pa[i]! ** 2);
+    for (let q = 0; q < m; q++) factor[i * m + q] = P[i * m + q]! * inv;
+    Pa[i]! *= inv;
   }
-  // Var_j = (P P^T)_jj + Var(+-Pa)_j = (P P^T)_jj + (1 - (wPos - wNeg)^2) (Pa)_j^2.
-  const inv = new Float64Array(n);
-  for (let j = 0; j < n; j++) inv[j] = 1 / Math.sqrt(PPt[j * n + j]! + (1 - (wPos - wNeg) ** 2) * Pa[j]! ** 2);
-  const mean = Float64Array.from(Pa, (v, j) => v * inv[j]!);
-  const cov = Float64Array.from(PPt, (v, idx) => v * inv[Math.floor(idx / n)]! * inv[idx % n]!);
-  return new GaussianMixture([
-    { mean, covariance: cov, weight: wPos },
-    { mean: mean.map((v) => -v), covariance: cov, weight: wNeg },
-  ]);
+  return [
+    { mean: Pa, factor, weight: wPos },
+    { mean: Pa.map((v) => -v), factor, weight: wNeg },
+  ];
 }

@@ -5,37 +5,30 @@
 // error accumulated before t_max more strongly than the SDE and the ODE).
 import { PhiloxRng, Tensor } from '@phys/tensor';
 import { edmKernel, edmSchedule } from '@phys/kernels';
+import { approximationErrorDenoiser, lowRankMixtureDenoiser, restartMixture20d, restartMixture20dComponents } from '@phys/fields';
+import { slicedWasserstein } from '@phys/metrics';
 import { eulerMaruyamaSample, eulerSample, heunSample, restartSample } from '../src/index.js';
-import { restartProblem, slicedW1 } from './mixture20d.js';
 
 const n = 2000;
 const linspace = (from: number, to: number, steps: number): Float64Array => Float64Array.from({ length: steps + 1 }, (_, i) => from + ((to - from) * i) / steps);
 
 describe('thesis Sec. 5.4.1: Restart vs ODE vs SDE on the 20-d mixture with approximation error', () => {
-  const problem = restartProblem(0.2);
-
-  it('the fast exact denoiser matches @phys/fields GaussianMixture.denoise (1e-10)', async () => {
-    const x = new PhiloxRng(9).normal([6, 20], 'float64');
-    for (const s of [0.01, 0.3, 1.2, 7, 80]) {
-      const sig = new Float64Array(6).fill(s);
-      const xs = Tensor.from(x.data.map((v) => v * (1 + s)), [6, 20], 'float64');
-      const a = await problem.exact(xs, sig);
-      const b = problem.mixture.denoise(xs, sig);
-      for (let i = 0; i < a.size; i++) expect(Math.abs(a.data[i]! - b.data[i]!)).toBeLessThan(1e-10 * (1 + Math.abs(b.data[i]!)));
-    }
-  });
+  // Mixture and exact denoiser from PhiloxRng(0) (the fast low-rank form; checked against
+  // GaussianMixture.denoise in @phys/fields), error field from PhiloxRng(1), eps = 0.2.
+  const mixture = restartMixture20d(new PhiloxRng(0));
+  const approx = approximationErrorDenoiser(lowRankMixtureDenoiser(restartMixture20dComponents(new PhiloxRng(0))), { dim: 20, eps: 0.2, rng: new PhiloxRng(1) });
+  // Sliced W1 over 128 directions drawn from PhiloxRng(4).
+  const slicedW1 = (x: Tensor, y: Tensor): number => slicedWasserstein(x, y, { projections: 128, seed: 4 }).distance;
 
   it('at 36 NFE inside [1.0, 1.5] (61 in all), Restart (K = 8) has lower total sliced W1 than Heun and Euler-Maruyama', async () => {
-    const { approx, mixture } = problem;
     const data = mixture.sample(n, new PhiloxRng(100), 'float64');
-    const directions = new PhiloxRng(4).direction([128, 20], 'float64');
     const xT = edmKernel().prior([n, 20], 80, new PhiloxRng(200), 'float64');
     // Outside the interval: Euler, 12 steps 80 -> 1.5 and 13 steps 1.0 -> 0 (25 NFE).
     const above = await eulerSample(approx, xT, edmSchedule({ steps: 13, sigmaMin: 1.5, sigmaMax: 80 }).subarray(0, 13));
     const below = edmSchedule({ steps: 13, sigmaMin: 0.002, sigmaMax: 1.0 });
     const finish = async (x: Tensor, nfe: number): Promise<{ error: number; nfe: number }> => {
       const end = await eulerSample(approx, x, below);
-      return { error: slicedW1(end.x, data, directions), nfe: above.nfe + nfe + end.nfe };
+      return { error: slicedW1(end.x, data), nfe: above.nfe + nfe + end.nfe };
     };
     const ode = await heunSample(approx, above.x, linspace(1.5, 1.0, 18));
     const sde = await eulerMaruyamaSample(approx, above.x, linspace(1.5, 1.0, 36), { rng: new PhiloxRng(1) });
@@ -46,7 +39,7 @@ describe('thesis Sec. 5.4.1: Restart vs ODE vs SDE on the 20-d mixture with appr
     });
     const results = { ode: await finish(ode.x, ode.nfe), sde: await finish(sde.x, sde.nfe), restart: await finish(rs.x, rs.nfe) };
     expect([results.ode.nfe, results.sde.nfe, results.restart.nfe]).toEqual([61, 61, 61]);
-    const floor = slicedW1(mixture.sample(n, new PhiloxRng(101), 'float64'), data, directions);
+    const floor = slicedW1(mixture.sample(n, new PhiloxRng(101), 'float64'), data);
     console.log(
       `Sec. 5.4.1 (n = ${n}, sliced W1 over 128 directions; two data sets: ${floor.toFixed(4)}): ` +
         `ODE ${results.ode.error.toFixed(4)}, SDE ${results.sde.error.toFixed(4)}, Restart ${results.restart.error.toFixed(4)}`,
