@@ -1,17 +1,7 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClassifier, type OnnxClassifier } from '@phys/onnx';
-import {
-  FeatureStatistics,
-  frechetDistance,
-  frechetDistanceName,
-  inBatchSimilarity,
-  inceptionScore,
-  kernelInceptionDistance,
-  loadFidStats,
-  precisionRecall,
-  type GaussianStats,
-} from '@phys/metrics';
+import { computeMetrics, inBatchSimilarity, loadFidStats, type GaussianStats } from '@phys/metrics';
 import type { Tensor } from '@phys/tensor';
 import { UsageError } from './errors.js';
 import { loadImages } from './images.js';
@@ -73,41 +63,17 @@ export async function evalCommand(argv: string[]): Promise<number> {
     const quiet = values.quiet || !process.stderr.isTTY;
     const samples = await loadImages(values.samples, imageShape, valueRange);
     const gen = await extract(classifier, samples, 'features (samples)', quiet);
-    let reference: GaussianStats;
-    let refFeatures: Tensor | undefined;
-    if (referencePath.toLowerCase().endsWith('.npz')) {
-      reference = loadFidStats(referencePath);
-    } else {
-      refFeatures = (await extract(classifier, await loadImages(referencePath, imageShape, valueRange), 'features (reference)', quiet)).features;
-      reference = FeatureStatistics.fromFeatures(refFeatures).gaussian();
-    }
-    const warnings: string[] = [];
-    const fd = frechetDistance(FeatureStatistics.fromFeatures(gen.features), reference, { onWarning: (w) => warnings.push(w) });
-    const name = frechetDistanceName(path.basename(classifierPath, '.onnx'));
-    const report: Record<string, unknown> = {
-      samples: values.samples,
-      reference: referencePath,
-      classifier: classifierPath,
-      count: samples.rows,
-      featureDim: gen.features.rowSize,
-      [name]: fd.value,
+    const reference: Tensor | GaussianStats = referencePath.toLowerCase().endsWith('.npz')
+      ? loadFidStats(referencePath)
+      : (await extract(classifier, await loadImages(referencePath, imageShape, valueRange), 'features (reference)', quiet)).features;
+    // FD_<classifier>, IS_<classifier> (the Inception Score formula on its logits) and, with
+    // reference images, KD_<classifier> and precision/recall.
+    const metrics = computeMetrics({ features: gen.features, reference, logits: gen.logits, extractor: path.basename(classifierPath, '.onnx') });
+    const report = {
+      inputs: { samples: values.samples, reference: referencePath, classifier: classifierPath },
+      ...metrics,
       inBatchSimilarity: inBatchSimilarity(gen.features),
     };
-    if (gen.logits && samples.rows >= 10) {
-      const cs = inceptionScore(gen.logits);
-      report.classifierScore = { mean: cs.mean, std: cs.std };
-    }
-    if (refFeatures) {
-      const size = Math.min(1000, gen.features.rows, refFeatures.rows);
-      if (size >= 2) {
-        const kid = kernelInceptionDistance(gen.features, refFeatures, { subsetSize: size, subsets: 100 });
-        report.kid = { mean: kid.mean, std: kid.std };
-      }
-      const prc = precisionRecall(gen.features, refFeatures);
-      report.precision = prc.precision;
-      report.recall = prc.recall;
-    }
-    report.warnings = [...warnings, ...fd.warnings.filter((w) => !warnings.includes(w))];
     const text = `${JSON.stringify(report, null, 2)}\n`;
     if (values.out !== undefined) await writeFileAtomic(values.out, text);
     process.stdout.write(text);

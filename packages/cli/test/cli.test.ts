@@ -77,10 +77,12 @@ describe('phys', () => {
     const r = phys('eval', '--samples', 'e.png', '--out', 'report.json', '--quiet');
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(path.join(dir, 'report.json'), 'utf8'));
-    expect(report.count).toBe(12);
-    const fdKey = Object.keys(report).find((k) => k.startsWith('FD_'))!;
-    expect(Number.isFinite(report[fdKey])).toBe(true);
-    expect(report.classifierScore.mean).toBeGreaterThanOrEqual(1);
+    expect(report.inputs.samples).toBe('e.png');
+    expect(report.samples).toBe(12);
+    expect(report.extractor).toBe('fashion-classifier');
+    expect(Number.isFinite(report.metrics['FD_fashion-classifier'].value)).toBe(true);
+    expect(report.metrics['IS_fashion-classifier'].mean).toBeGreaterThanOrEqual(1);
+    expect(report.inBatchSimilarity).toBeGreaterThan(-1);
   });
 
   it('leaves no output behind when interrupted', async () => {
