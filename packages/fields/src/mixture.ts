@@ -10,7 +10,9 @@ import {
 } from '@phys/tensor';
 import { symmetricEigen } from './linalg.js';
 
-const LOG_2PI = Math.log(2 * Math.PI);
+// Module-level bindings: global `Math.*` lookups in hot loops are slow inside vm contexts (jest).
+const { exp, log, sqrt } = Math;
+const LOG_2PI = log(2 * Math.PI);
 
 /** One Gaussian component N(mean, covariance) of a {@link GaussianMixture}. */
 export interface MixtureComponent {
@@ -90,7 +92,7 @@ export class GaussianMixture {
       this.means.set(mean, k * d);
       const { lambda, basis } = decompose(c.covariance ?? 0, d, `components[${k}].covariance`);
       if (lambda.some((l) => l === 0)) singular = true;
-      return { logWeight: Math.log(this.weights[k]!), mean, lambda, basis };
+      return { logWeight: log(this.weights[k]!), mean, lambda, basis };
     });
     this.singular = singular;
   }
@@ -144,7 +146,7 @@ export class GaussianMixture {
       let k = 0;
       while (k < cum.length - 1 && u[i]! > cum[k]!) k++;
       const c = this.comps[k]!;
-      for (let j = 0; j < d; j++) z[j] = Math.sqrt(c.lambda[j]!) * eps[i * d + j]!;
+      for (let j = 0; j < d; j++) z[j] = sqrt(c.lambda[j]!) * eps[i * d + j]!;
       const o = i * d;
       if (c.basis) {
         for (let r = 0; r < d; r++) {
@@ -211,7 +213,7 @@ export class GaussianMixture {
         for (let j = 0; j < d; j++) {
           const v = c.lambda[j]! + s2;
           quad += (zk[j]! * zk[j]!) / v;
-          logdet += Math.log(v);
+          logdet += log(v);
           tr += (c.lambda[j]! * s2) / v;
         }
         compTrace[k] = tr;
@@ -219,9 +221,9 @@ export class GaussianMixture {
         if (logp[k]! > maxLog) maxLog = logp[k]!;
       }
       let sum = 0;
-      for (let k = 0; k < K; k++) sum += Math.exp(logp[k]! - maxLog);
-      logDensity[i] = maxLog + Math.log(sum);
-      for (let k = 0; k < K; k++) resp[i * K + k] = Math.exp(logp[k]! - logDensity[i]!);
+      for (let k = 0; k < K; k++) sum += exp(logp[k]! - maxLog);
+      logDensity[i] = maxLog + log(sum);
+      for (let k = 0; k < K; k++) resp[i * K + k] = exp(logp[k]! - logDensity[i]!);
       // Per component: m_k = mu_k + Sigma_k C_k^{-1} (x - mu_k), s_k = -C_k^{-1} (x - mu_k), C_k = Sigma_k + sigma^2 I.
       for (let k = 0; k < K; k++) {
         const r = resp[i * K + k]!;

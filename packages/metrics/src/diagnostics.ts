@@ -47,36 +47,6 @@ export function countEvaluations<C>(denoiser: Denoiser<C>): CountingDenoiser<C> 
   };
 }
 
-/** NFE of EDM's Heun sampler with `steps` noise levels: 2N - 1 (the last step to sigma = 0 is Euler). */
-export function heunNfe(steps: number): number {
-  assertInteger(steps, 'steps', 2);
-  return 2 * steps - 1;
-}
-
-/** One Restart level for {@link restartNfe}. */
-export interface RestartLevelNfe {
-  /** N_restart: points of the restart backward schedule; the code takes N_restart - 1 Heun steps. */
-  readonly steps: number;
-  /** K: number of restart repetitions. */
-  readonly repeats: number;
-  /** True when t_min snapped to the final sigma = 0, whose last step is Euler (one NFE less per repetition). */
-  readonly endsAtZero?: boolean;
-}
-
-/**
- * NFE of a Restart run (the reference code's count): 2N - 1 for the main Heun pass plus
- * 2 K_i (N_i - 1) per level, minus K_i for a level that ends at sigma = 0.
- */
-export function restartNfe(mainSteps: number, levels: readonly RestartLevelNfe[]): number {
-  let nfe = heunNfe(mainSteps);
-  levels.forEach((l, i) => {
-    assertInteger(l.steps, `levels[${i}].steps`, 2);
-    assertInteger(l.repeats, `levels[${i}].repeats`, 0);
-    nfe += 2 * l.repeats * (l.steps - 1) - (l.endsAtZero ? l.repeats : 0);
-  });
-  return nfe;
-}
-
 /** Result of {@link modeCoverage}. */
 export interface ModeCoverage {
   /** Modes with at least `minCount` samples assigned. */

@@ -6,14 +6,12 @@ export { edmDrift, odeCurvature, curvatureAlongTrajectory, pathCurvature } from 
 export type { Drift, CurvatureResult, PathCurvatureResult } from './curvature.js';
 export {
   countEvaluations,
-  heunNfe,
-  restartNfe,
   modeCoverage,
   expectedModesIid,
   restartErrorDecomposition,
   paretoFrontier,
 } from './diagnostics.js';
-export type { CountingDenoiser, RestartLevelNfe, ModeCoverage, RestartErrorDecomposition } from './diagnostics.js';
+export type { CountingDenoiser, ModeCoverage, RestartErrorDecomposition } from './diagnostics.js';
 export { FeatureStatistics } from './stats.js';
 export type { GaussianStats, FeatureStatisticsState } from './stats.js';
 export { frechetDistance, frechetDistanceName } from './frechet.js';

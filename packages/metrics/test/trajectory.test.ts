@@ -4,13 +4,11 @@ import {
   curvatureAlongTrajectory,
   edmDrift,
   expectedModesIid,
-  heunNfe,
   modeCoverage,
   odeCurvature,
   paretoFrontier,
   pathCurvature,
   restartErrorDecomposition,
-  restartNfe,
   type Drift,
 } from '../src/index.js';
 
@@ -105,20 +103,6 @@ describe('NFE accounting', () => {
     c.reset();
     expect(c.nfe).toBe(0);
     expect(c.sigmas).toEqual([]);
-  });
-
-  test('Heun 2N-1 and the ImageNet-64 Restart preset (36 steps, 5 levels) = 203', () => {
-    expect(heunNfe(18)).toBe(35);
-    const levels = [
-      { steps: 4, repeats: 1 },
-      { steps: 4, repeats: 1 },
-      { steps: 4, repeats: 5 },
-      { steps: 4, repeats: 5 },
-      { steps: 6, repeats: 6 },
-    ];
-    expect(restartNfe(36, levels)).toBe(203);
-    expect(restartNfe(18, [{ steps: 3, repeats: 2, endsAtZero: true }])).toBe(35 + 8 - 2);
-    expect(() => heunNfe(1)).toThrow(/steps/);
   });
 });
 

@@ -1,8 +1,8 @@
-import { ShapeError, Tensor, ValueError, formatShape, shapeSize, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelSignatureError } from './errors.js';
 import type { PhysMetadata } from './metadata.js';
-import { allocateTyped, assertFiniteOutput, checkChunkSize, copyInto, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';
+import { allocateTyped, checkChunkSize, copyInto, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';
 import {
   checkSignature,
   declaredSignature,
@@ -190,7 +190,7 @@ export async function loadClassifier(source: ModelSource, options: ClassifierOpt
           copyInto(result.data, data.subarray(0, n * perRow), start * perRow);
         }
       });
-      if (checkOutput) for (const [w, t] of results) assertFiniteOutput(t.data, `output '${w}' of ${info.source}`, 'flat index over the batch');
+      if (checkOutput) for (const [w, t] of results) assertFinite(t.data, `output '${w}' of ${info.source}`, 'flat index over the batch');
       return results;
     };
 

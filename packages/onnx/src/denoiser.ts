@@ -1,6 +1,7 @@
 import {
   ShapeError,
   Tensor,
+  assertFinite,
   assertSameShape,
   ValueError,
   formatShape,
@@ -14,7 +15,6 @@ import type { KernelKind, NoiseInput, Parameterization, PhysMetadata } from './m
 import { rowCoefficients, type PrecondConfig, type RowCoefficients } from './precond.js';
 import {
   allocateTyped,
-  assertFiniteOutput,
   copyInto,
   checkChunkSize,
   checkNoiseLevels,
@@ -339,7 +339,7 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       // EDM Eq. 7 / thesis Alg. 13: D = c_skip x + c_out F (in place when F is the result).
       if (coef) getBackend().lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
       else if (!direct) copyInto(outRows.data, F.data);
-      if (checkOutput) assertFiniteOutput(outRows.data, outputLabel, `rows ${start}..${end - 1}, flat index within the chunk`);
+      if (checkOutput) assertFinite(outRows.data, outputLabel, `rows ${start}..${end - 1}, flat index within the chunk`);
     });
     return out;
   }

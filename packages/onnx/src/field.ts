@@ -1,9 +1,8 @@
-import { ShapeError, Tensor, ValueError, formatShape, shapeSize, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
 import type { InferenceSession } from 'onnxruntime-node';
 import type { PhysMetadata } from './metadata.js';
 import {
   allocateTyped,
-  assertFiniteOutput,
   copyInto,
   checkChunkSize,
   checkNoiseLevels,
@@ -165,8 +164,8 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
         if (!direct) copyInto(outRows.data, fetchX.subarray(0, n * rowSize));
         for (let i = 0; i < n; i++) outZ[start + i] = fetchZ[i]!;
         if (checkOutput) {
-          assertFiniteOutput(outRows.data, `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);
-          assertFiniteOutput(outZ.subarray(start, end), `output '${names.outputZ}' of ${info.source}`, `rows ${start}..${end - 1}`);
+          assertFinite(outRows.data, `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);
+          assertFinite(outZ.subarray(start, end), `output '${names.outputZ}' of ${info.source}`, `rows ${start}..${end - 1}`);
         }
       });
       return { vx: outX, vz: outZ };

@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node';
-import { NonFiniteError, PhysError, ValueError, assertInteger, type TensorData } from '@phys/tensor';
+import { PhysError, ValueError, assertInteger, type TensorData } from '@phys/tensor';
 import type { FloatType } from './session.js';
 
 /** Per-call options of every loaded model. */
@@ -94,60 +94,6 @@ export async function forEachChunk(chunks: readonly Chunk[], options: RunOptions
   options.signal?.throwIfAborted();
 }
 
-/** Sum of x*0 over `d` (NaN exactly when `d` holds NaN or +-Inf), with 8 independent accumulators. */
-function zeroSum32(d: Float32Array): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-  const m = d.length & ~7;
-  let i = 0;
-  for (; i < m; i += 8) {
-    a0 += d[i]! * 0;
-    a1 += d[i + 1]! * 0;
-    a2 += d[i + 2]! * 0;
-    a3 += d[i + 3]! * 0;
-    a4 += d[i + 4]! * 0;
-    a5 += d[i + 5]! * 0;
-    a6 += d[i + 6]! * 0;
-    a7 += d[i + 7]! * 0;
-  }
-  for (; i < d.length; i++) a0 += d[i]! * 0;
-  return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
-}
-
-/** {@link zeroSum32} for float64 (a separate function keeps each loop monomorphic). */
-function zeroSum64(d: Float64Array): number {
-  let a0 = 0, a1 = 0, a2 = 0, a3 = 0, a4 = 0, a5 = 0, a6 = 0, a7 = 0;
-  const m = d.length & ~7;
-  let i = 0;
-  for (; i < m; i += 8) {
-    a0 += d[i]! * 0;
-    a1 += d[i + 1]! * 0;
-    a2 += d[i + 2]! * 0;
-    a3 += d[i + 3]! * 0;
-    a4 += d[i + 4]! * 0;
-    a5 += d[i + 5]! * 0;
-    a6 += d[i + 6]! * 0;
-    a7 += d[i + 7]! * 0;
-  }
-  for (; i < d.length; i++) a0 += d[i]! * 0;
-  return a0 + a1 + a2 + a3 + a4 + a5 + a6 + a7;
-}
-
-/**
- * Index of the first NaN/Inf in `data`, or -1. One branch-free pass (x*0 is NaN exactly for NaN
- * and +-Inf; 8 accumulators, about 4x a single one); only a failing array is scanned again.
- */
-export function firstNonFiniteTyped(data: TensorData): number {
-  const acc = data instanceof Float32Array ? zeroSum32(data) : zeroSum64(data);
-  if (acc === 0) return -1;
-  for (let i = 0; i < data.length; i++) if (!Number.isFinite(data[i]!)) return i;
-  return -1;
-}
-
-/** Throws {@link NonFiniteError} when a model output holds NaN/Inf (see {@link firstNonFiniteTyped}). */
-export function assertFiniteOutput(data: TensorData, argument: string, context: string): void {
-  const i = firstNonFiniteTyped(data);
-  if (i >= 0) throw new NonFiniteError(argument, i, data[i]!, context);
-}
 
 /**
  * Copies `src` into `dst` starting at `offset`, converting between float32 and float64.
