@@ -1,4 +1,3 @@
-#!/usr/bin/env node
 import { createWasmBackend, setBackend } from '@phys/tensor';
 import { main } from './main.js';
 

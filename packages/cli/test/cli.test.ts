@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { decodePng } from '../src/png.js';
 
-const bin = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/phys.js', import.meta.url));
 let dir: string;
 
 function phys(...args: string[]): { code: number | null; stdout: string; stderr: string } {
@@ -16,7 +16,8 @@ function phys(...args: string[]): { code: number | null; stdout: string; stderr:
 }
 
 beforeAll(() => {
-  if (!existsSync(bin)) throw new Error(`build @phys/cli first: ${bin} is missing (npx turbo run build --filter=@phys/cli)`);
+  const built = fileURLToPath(new URL('../dist/bin.js', import.meta.url));
+  if (!existsSync(built)) throw new Error(`build @phys/cli first: ${built} is missing (npx turbo run build --filter=@phys/cli)`);
   dir = mkdtempSync(path.join(tmpdir(), 'phys-cli-'));
 });
 afterAll(() => {
