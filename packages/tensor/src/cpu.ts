@@ -12,7 +12,7 @@ export function checkCoef(c: Coef, rows: number, argument: string): void {
 }
 
 /** `out`, checked against `like`, or a new zero tensor shaped like it. */
-export function outFor(like: Tensor, out: Tensor | undefined, argument = 'out'): Tensor {
+function outFor(like: Tensor, out: Tensor | undefined, argument = 'out'): Tensor {
   if (!out) return Tensor.zeros(like.shape, like.dtype);
   assertSameShape(like, out, 'the inputs', argument);
   return out;
@@ -24,6 +24,20 @@ function as2d(t: Tensor, argument: string): [number, number] {
 }
 
 /**
+ * Checks the terms of a linear combination (same shapes, per-row coefficients of the right length)
+ * and returns the first tensor and the output (allocated like the first when `out` is absent).
+ */
+export function checkLincomb(terms: readonly (readonly [Coef, Tensor])[], out: Tensor | undefined): { first: Tensor; out: Tensor } {
+  if (terms.length === 0) throw new ValueError('terms', terms, 'at least one (coefficient, tensor) term');
+  const first = terms[0]![1];
+  terms.forEach(([c, t], k) => {
+    assertSameShape(first, t, 'terms[0]', `terms[${k}]`);
+    checkCoef(c, first.rows, `terms[${k}] coefficient`);
+  });
+  return { first, out: outFor(first, out) };
+}
+
+/**
  * The reference backend: plain TypeScript over float32 or float64 tensors (outputs take the
  * inputs' dtype), float64 accumulation. Every other backend is tested against it.
  */
@@ -31,13 +45,7 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
 
   lincomb(terms: readonly (readonly [Coef, Tensor])[], out?: Tensor): Tensor {
-    if (terms.length === 0) throw new ValueError('terms', terms, 'at least one (coefficient, tensor) term');
-    const first = terms[0]![1];
-    terms.forEach(([c, t], k) => {
-      assertSameShape(first, t, 'terms[0]', `terms[${k}]`);
-      checkCoef(c, first.rows, `terms[${k}] coefficient`);
-    });
-    const o = outFor(first, out);
+    const { first, out: o } = checkLincomb(terms, out);
     const rs = first.rowSize;
     const od = o.data;
     const n = terms.length;

@@ -6,18 +6,8 @@ import { wasmAssembler } from '@phys/tensor';
 
 type FunctionDef = wasmAssembler.FunctionDef;
 type Instr = wasmAssembler.Instr;
-const { assemble, F64, I32, V128 } = wasmAssembler;
-
-// The few WebAssembly JS-API members used here (the ES2022 lib used for type checking has none).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-};
+const { assemble, compileWasm, createWasmMemory, instantiateWasm, F64, I32, V128 } = wasmAssembler;
+type WasmMemory = wasmAssembler.WasmMemory;
 
 const get = (i: number): Instr => ['local.get', i];
 const set = (i: number): Instr => ['local.set', i];
@@ -324,10 +314,9 @@ let top = 0;
 function load(): { exports: Exports; memory: WasmMemory } | null {
   if (instance !== undefined) return instance;
   try {
-    const memory = new WebAssembly.Memory({ initial: 16 });
-    const module = new WebAssembly.Module(assemble([gemmDef(), symvDef(), syr2Def(), rotDef(), fusedDef(), reflectDef()]));
-    const inst = new WebAssembly.Instance(module, { env: { memory } });
-    instance = { exports: inst.exports as unknown as Exports, memory };
+    const memory = createWasmMemory(16);
+    const module = compileWasm(assemble([gemmDef(), symvDef(), syr2Def(), rotDef(), fusedDef(), reflectDef()]));
+    instance = { exports: instantiateWasm(module, memory) as unknown as Exports, memory };
   } catch {
     instance = null; // no WebAssembly SIMD: the TypeScript loops are used
   }

@@ -4,6 +4,7 @@
 // instruction lists, without a build step, a compiler or binary blobs. Instructions are written as
 // [name, ...immediates] in stack-machine order. Shared by @phys/tensor (WasmBackend) and
 // @phys/metrics (linear algebra kernels).
+import { setFlagsFromString } from 'node:v8';
 
 /** Value types. */
 export const I32 = 0x7f;
@@ -233,4 +234,49 @@ export function assemble(functions: readonly FunctionDef[], options: AssembleOpt
     ...section(7, vec(functions.map((f, i) => [...name(f.name), 0x00, ...uleb(i)]))),
     ...section(10, vec(bodies)),
   ]);
+}
+
+// The WebAssembly JS API members phys uses (the ES2022 lib used for type checking declares none).
+/** A WebAssembly linear memory. */
+export interface WasmMemory {
+  readonly buffer: ArrayBuffer;
+  grow(pages: number): number;
+}
+interface WasmApi {
+  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Module: new (bytes: Uint8Array) => object;
+  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
+}
+const wasmApi = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+
+function api(): WasmApi {
+  if (!wasmApi) throw new Error('WebAssembly is not available in this JavaScript engine');
+  return wasmApi;
+}
+
+/**
+ * Compiles module bytes with V8's optimising compiler up front. Our kernels are few, small and each
+ * call runs a long loop: V8's baseline compiler (Liftoff) would run them 2-2.5x slower, and a
+ * running call never switches to the optimised code (measured in docs/fast-path.md). The flag is
+ * restored right after this synchronous compile, so no other module is affected. Throws where
+ * WebAssembly (or an instruction the module uses, e.g. SIMD) is unavailable.
+ */
+export function compileWasm(bytes: Uint8Array): object {
+  const { Module } = api();
+  setFlagsFromString('--no-liftoff');
+  try {
+    return new Module(bytes);
+  } finally {
+    setFlagsFromString('--liftoff');
+  }
+}
+
+/** A linear memory of `pages` 64 KiB pages (it grows on demand). */
+export function createWasmMemory(pages: number): WasmMemory {
+  return new (api().Memory)({ initial: pages });
+}
+
+/** Instantiates a compiled module whose single import is `env.memory`; returns its exports. */
+export function instantiateWasm(module: object, memory: WasmMemory): Record<string, unknown> {
+  return new (api().Instance)(module, { env: { memory } }).exports;
 }

@@ -1,21 +1,9 @@
 import type { Backend, Coef, Matrix64 } from '../backend.js';
-import { CpuBackend, checkCoef, outFor } from '../cpu.js';
-import { setFlagsFromString } from 'node:v8';
+import { CpuBackend, checkCoef, checkLincomb } from '../cpu.js';
 import { ShapeError, ValueError } from '../errors.js';
 import { Tensor, allocate, assertSameShape, formatShape, type TensorData } from '../tensor.js';
+import { compileWasm, createWasmMemory, instantiateWasm, type WasmMemory } from './assembler.js';
 import { kernelModule, type Elem } from './kernels.js';
-
-// The few WebAssembly JS-API members used here (the ES2022 lib used for type checking has none).
-interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
-declare const WebAssembly: {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
-  validate(bytes: Uint8Array): boolean;
-};
 
 type Kernel = (...args: number[]) => void;
 const PAGE = 65536;
@@ -43,26 +31,10 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 let cachedModule: object | undefined;
 
-/**
- * Compiles with V8's optimising compiler up front. Our kernels are few, small and each call runs a
- * long loop: V8's baseline compiler (Liftoff) would run them 2-2.5x slower, and a running call never
- * switches to the optimised code (measured in docs/fast-path.md). The flag is restored right after
- * this synchronous compile, so no other module is affected.
- */
-function compileOptimised(bytes: Uint8Array): object {
-  setFlagsFromString('--no-liftoff');
-  try {
-    return new WebAssembly.Module(bytes);
-  } finally {
-    setFlagsFromString('--liftoff');
-  }
-}
-
 /** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (Node >= 16.4 does). */
 export function wasmSimdAvailable(): boolean {
   try {
-    if (typeof WebAssembly !== 'object') return false;
-    cachedModule ??= compileOptimised(kernelModule());
+    cachedModule ??= compileWasm(kernelModule());
     return true;
   } catch {
     return false;
@@ -95,9 +67,9 @@ export class WasmBackend implements Backend {
   constructor(options: { minElements?: number } = {}) {
     this.minElements = options.minElements ?? TUNE.minElementwise;
     if (!wasmSimdAvailable()) throw new Error('WasmBackend: WebAssembly SIMD128 is not available in this JavaScript engine');
-    this.memory = new WebAssembly.Memory({ initial: 16 });
-    const instance = new WebAssembly.Instance(cachedModule!, { env: { memory: this.memory } });
-    this.k = instance.exports as Record<string, Kernel>;
+    this.memory = createWasmMemory(16);
+    const instance = instantiateWasm(cachedModule!, this.memory);
+    this.k = instance as Record<string, Kernel>;
   }
 
   /** Lays out blocks of `sizes` bytes (16-byte aligned) from address 0, growing memory as needed. */
@@ -132,13 +104,7 @@ export class WasmBackend implements Backend {
   }
 
   lincomb(terms: readonly (readonly [Coef, Tensor])[], out?: Tensor): Tensor {
-    if (terms.length === 0) throw new ValueError('terms', terms, 'at least one (coefficient, tensor) term');
-    const first = terms[0]![1];
-    terms.forEach(([c, t], k) => {
-      assertSameShape(first, t, 'terms[0]', `terms[${k}]`);
-      checkCoef(c, first.rows, `terms[${k}] coefficient`);
-    });
-    const o = outFor(first, out);
+    const { first, out: o } = checkLincomb(terms, out);
     const K = terms.length;
     const e = elemOf(first);
     if (K > 4 || first.size < this.minElements || terms.some(([, t]) => t.dtype !== first.dtype) || o.dtype !== first.dtype) {
