@@ -70,8 +70,11 @@ for (const [B, n, N] of [[128, 4096, 3072], [256, 2000, 20], [1024, 1024, 2]]) {
     add('axpby 64x3072', be, await time(() => backend.axpby(0.7, a, 0.3, b, out), 51));
   }
 }
-// Normals stay in TypeScript on both backends (see docs/fast-path.md): one row.
-add('normals 20M', 'cpu', await time(() => new PhiloxRng(1).normal([20, 1_000_000]), 3));
+// 20M float32 normals from PhiloxRng: Backend.philoxNormal, bit-identical on both backends.
+for (const [be, backend] of Object.entries(backends)) {
+  setBackend(backend);
+  add('normals 20M', be, await time(() => new PhiloxRng(1).normal([20, 1_000_000]), be === 'cpu' ? 3 : REPS));
+}
 
 let ref = { numpy: {}, torch: {}, config: {} };
 if (process.env.SKIP_PY !== '1') {

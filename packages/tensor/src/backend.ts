@@ -1,5 +1,6 @@
 import { CpuBackend } from './cpu.js';
 import { createWasmBackend } from './wasm/backend.js';
+import type { PhiloxCall } from './philox-stream.js';
 import type { Tensor } from './tensor.js';
 
 /** A scalar coefficient, or one coefficient per batch row (length = rows). */
@@ -62,6 +63,16 @@ export interface Backend {
 
   /** `out[i] = sum_j w[i, j] * y[j]`: `w` is `[B, n]` float64, `y` is `[n, ...]`; returns `[B, ...]`. */
   weightedSum(w: Matrix64, y: Tensor): Tensor;
+
+  /**
+   * Fills `out` (any dtype) with the standard normals of one {@link PhiloxRng} draw call: row `r`
+   * gets the first `out.rowSize` values of Box-Muller on the words of its Philox stream `draw`
+   * (consecutive word pairs, cosine then sine, an odd row length drops the last sine; see
+   * `RowStream`). Every backend gives bit-identical results (deterministic log/sin/cos in
+   * `normal-math.ts`, no fused multiply-add). Returns `out`.
+   * @throws ValueError when a word of `draw` is not a uint32.
+   */
+  philoxNormal(out: Tensor, draw: PhiloxCall): Tensor;
 }
 
 let current: Backend | undefined;

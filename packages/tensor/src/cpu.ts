@@ -1,5 +1,6 @@
 import type { Backend, Coef, Matrix64 } from './backend.js';
 import { ShapeError, ValueError } from './errors.js';
+import { checkPhiloxCall, fillPhiloxNormal, type PhiloxCall } from './philox-stream.js';
 import { Tensor, allocate, assertSameShape, formatShape } from './tensor.js';
 
 function coefAt(c: Coef, row: number): number {
@@ -213,5 +214,10 @@ export class CpuBackend implements Backend {
       out.set(acc, i * N);
     }
     return new Tensor(out, [w.rows, ...y.shape.slice(1)]);
+  }
+
+  philoxNormal(out: Tensor, draw: PhiloxCall): Tensor {
+    checkPhiloxCall(draw);
+    return fillPhiloxNormal(out, draw);
   }
 }

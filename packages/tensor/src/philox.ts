@@ -3,10 +3,12 @@
  * counter-based generator of Random123, cuRAND and JAX. Stateless: output = f(counter, key).
  */
 
-const M0 = 0xd2511f53;
-const M1 = 0xcd9e8d57;
-const W0 = 0x9e3779b9;
-const W1 = 0xbb67ae85;
+/** Round multipliers and Weyl key increments of Philox4x32 (Salmon et al. 2011). */
+export const PHILOX_M0 = 0xd2511f53;
+export const PHILOX_M1 = 0xcd9e8d57;
+export const PHILOX_W0 = 0x9e3779b9;
+export const PHILOX_W1 = 0xbb67ae85;
+const [M0, M1, W0, W1] = [PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1];
 // Module-level bindings: global `Math.*` lookups are slow inside vm contexts (jest's ESM runner).
 const { floor, imul } = Math;
 

@@ -1,10 +1,10 @@
+import { getBackend } from './backend.js';
 import { ValueError, ShapeError } from './errors.js';
-import { philox4x32 } from './philox.js';
-import { Tensor, formatShape, shapeSize, type DType, type TensorData } from './tensor.js';
+import { RowStream, type PhiloxCall } from './philox-stream.js';
+import { Tensor, formatShape, shapeSize, type DType } from './tensor.js';
 
-const TWO_PI = 2 * Math.PI;
 // Module-level bindings: global `Math.*` lookups are slow inside vm contexts (jest's ESM runner).
-const { cos, exp, log, sin, sqrt } = Math;
+const { sqrt } = Math;
 const U32 = 4294967296;
 
 /**
@@ -81,31 +81,28 @@ export class PhiloxRng implements Random {
     return r;
   }
 
-  /** The word stream of row `row` in call `call`. */
-  private rowStream(row: number, call: number): RowStream {
-    return new RowStream(call, this.sampleOffset + row, this.stream, this.k0, this.k1);
-  }
-
-  private nextCall(): number {
-    const c = this.call;
+  /** The counter words of the next draw call (and advances the call counter). */
+  private nextCall(): PhiloxCall {
+    const call = this.call;
     this.call = (this.call + 1) % U32;
-    return c;
+    return { key0: this.k0, key1: this.k1, call, sampleOffset: this.sampleOffset, stream: this.stream };
   }
 
+  /**
+   * Standard normals by Box-Muller on each row's Philox words (see {@link PhiloxCall}), filled by
+   * the active backend's {@link Backend.philoxNormal}: bit-identical on every backend.
+   */
   normal(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     const out = Tensor.zeros(checkShape(shape), dtype);
-    const call = this.nextCall();
-    const rs = out.rowSize;
-    for (let r = 0; r < out.rows; r++) this.rowStream(r, call).fillNormal(out.data, r * rs, rs);
-    return out;
+    return getBackend().philoxNormal(out, this.nextCall());
   }
 
   uniform(shape: readonly number[], dtype: DType = 'float32'): Tensor {
     const out = Tensor.zeros(checkShape(shape), dtype);
-    const call = this.nextCall();
+    const draw = this.nextCall();
     const rs = out.rowSize;
     for (let r = 0; r < out.rows; r++) {
-      const s = this.rowStream(r, call);
+      const s = new RowStream(draw, r);
       // float32: 24-bit uniforms, exactly representable and never 0 or 1; float64: 32-bit.
       if (dtype === 'float32') for (let j = 0; j < rs; j++) out.data[r * rs + j] = ((s.nextWord() >>> 8) + 0.5) / 16777216;
       else for (let j = 0; j < rs; j++) out.data[r * rs + j] = s.nextUniform();
@@ -116,9 +113,9 @@ export class PhiloxRng implements Random {
   gamma(alpha: number, rows: number): Float64Array {
     if (!(Number.isFinite(alpha) && alpha > 0)) throw new ValueError('alpha', alpha, 'a finite number > 0');
     checkRows(rows);
-    const call = this.nextCall();
+    const draw = this.nextCall();
     const out = new Float64Array(rows);
-    for (let r = 0; r < rows; r++) out[r] = this.rowStream(r, call).gamma(alpha);
+    for (let r = 0; r < rows; r++) out[r] = new RowStream(draw, r).gamma(alpha);
     return out;
   }
 
@@ -126,10 +123,10 @@ export class PhiloxRng implements Random {
     if (!(Number.isFinite(a) && a > 0)) throw new ValueError('a', a, 'a finite number > 0');
     if (!(Number.isFinite(b) && b > 0)) throw new ValueError('b', b, 'a finite number > 0');
     checkRows(rows);
-    const call = this.nextCall();
+    const draw = this.nextCall();
     const out = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
-      const s = this.rowStream(r, call);
+      const s = new RowStream(draw, r);
       const x = s.gamma(a);
       const y = s.gamma(b);
       out[r] = x / (x + y);
@@ -153,70 +150,6 @@ export function normalizeRows(t: Tensor): void {
     for (let j = r * rs; j < (r + 1) * rs; j++) s += d[j]! * d[j]!;
     const inv = 1 / sqrt(s);
     for (let j = r * rs; j < (r + 1) * rs; j++) d[j]! *= inv;
-  }
-}
-
-/** One row's unbounded sequence of 32-bit words for one call: Philox blocks 0, 1, 2, ... */
-class RowStream {
-  private readonly buf = new Uint32Array(4);
-  private block = 0;
-  private pos = 4;
-  private spare = NaN;
-
-  constructor(
-    private readonly call: number,
-    private readonly sample: number,
-    private readonly stream: number,
-    private readonly k0: number,
-    private readonly k1: number,
-  ) {}
-
-  nextWord(): number {
-    if (this.pos === 4) {
-      philox4x32(this.buf, this.block++, this.call, this.sample, this.stream, this.k0, this.k1);
-      this.pos = 0;
-    }
-    return this.buf[this.pos++]!;
-  }
-
-  /** Uniform in (0, 1) with 32-bit resolution, as float64. */
-  nextUniform(): number {
-    return (this.nextWord() + 0.5) / U32;
-  }
-
-  /** Standard normal by Box-Muller on consecutive uniform pairs. */
-  nextNormal(): number {
-    if (!Number.isNaN(this.spare)) {
-      const z = this.spare;
-      this.spare = NaN;
-      return z;
-    }
-    const rad = sqrt(-2 * log(this.nextUniform()));
-    const theta = TWO_PI * this.nextUniform();
-    this.spare = rad * sin(theta);
-    return rad * cos(theta);
-  }
-
-  fillNormal(out: TensorData, start: number, count: number): void {
-    for (let j = 0; j < count; j++) out[start + j] = this.nextNormal();
-  }
-
-  /** Gamma(alpha, 1) by Marsaglia and Tsang (2000); alpha < 1 through Gamma(alpha + 1) * U^(1/alpha). */
-  gamma(alpha: number): number {
-    if (alpha < 1) {
-      const g = this.gamma(alpha + 1);
-      return g * exp(log(this.nextUniform()) / alpha);
-    }
-    const d = alpha - 1 / 3;
-    const c = 1 / sqrt(9 * d);
-    for (;;) {
-      const x = this.nextNormal();
-      const t = 1 + c * x;
-      if (t <= 0) continue;
-      const v = t * t * t;
-      const u = this.nextUniform();
-      if (log(u) < 0.5 * x * x + d - d * v + d * log(v)) return d * v;
-    }
   }
 }
 

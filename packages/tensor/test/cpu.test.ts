@@ -1,5 +1,6 @@
 import ndarray from 'ndarray';
-import { CpuBackend, WasmBackend, type Backend, PhiloxRng, ShapeError, Tensor, assertFinite, NonFiniteError, fromNdarray, toNdarray, tidy } from '../src/index.js';
+import { CpuBackend, WasmBackend, type Backend, PhiloxRng, ShapeError, Tensor, assertFinite, NonFiniteError, fromNdarray, toNdarray, tidy, philox4x32 } from '../src/index.js';
+import { boxMuller } from '../src/normal-math.js';
 
 // The reference suite runs unchanged against every backend; the WebAssembly backend with
 // minElements 0 so that even these small cases go through its kernels.
@@ -64,6 +65,23 @@ describe.each(backends)('%s', (_name, be) => {
     expect(() => be.softmaxRows({ data: Float64Array.of(-Infinity), rows: 1, cols: 1 })).toThrow(/finite logit/);
     const w = { data: Float64Array.of(0.5, 0.5, 0, 0, 0, 1), rows: 2, cols: 3 };
     expect(Array.from(be.weightedSum(w, y).data)).toEqual([2, 2, 0, 0]);
+  });
+
+  it('fills Philox normals: Box-Muller on the words of block 0 of (0, call, sampleOffset + row, stream)', () => {
+    const draw = { key0: 5, key1: 6, call: 2, sampleOffset: 10, stream: 1 };
+    const out = be.philoxNormal(Tensor.zeros([2, 3], 'float64'), draw);
+    const words = new Uint32Array(4);
+    const pair = new Float64Array(2);
+    const expected: number[] = [];
+    for (const row of [0, 1]) {
+      philox4x32(words, 0, 2, 10 + row, 1, 5, 6);
+      boxMuller(words[0]!, words[1]!, pair, 0);
+      expected.push(pair[0]!, pair[1]!);
+      boxMuller(words[2]!, words[3]!, pair, 0);
+      expected.push(pair[0]!); // odd row length: the last sine is dropped
+    }
+    expect(Array.from(out.data)).toEqual(expected);
+    expect(() => be.philoxNormal(Tensor.zeros([1]), { ...draw, sampleOffset: -1 })).toThrow(/draw.sampleOffset/);
   });
 });
 

@@ -1,6 +1,6 @@
 // A minimal WebAssembly binary assembler: enough of the instruction set (i32 arithmetic, f32/f64
-// scalars, 128-bit SIMD f64x2 loads, stores, arithmetic, comparisons, f32<->f64 conversions and
-// the integer lanes an exp() needs, structured control flow) to write dense kernels as readable
+// scalars, 128-bit SIMD f64x2 loads, stores, arithmetic, comparisons, f32<->f64 conversions,
+// the integer lanes an exp() and a Philox generator need, shuffles, structured control flow) to write dense kernels as readable
 // instruction lists, without a build step, a compiler or binary blobs. Instructions are written as
 // [name, ...immediates] in stack-machine order. Shared by @phys/tensor (WasmBackend) and
 // @phys/metrics (linear algebra kernels).
@@ -99,6 +99,16 @@ const OPS: Record<string, Op> = {
   'f64x2.add': [0xfd, 0xf0, 0x01],
   'f64x2.sub': [0xfd, 0xf1, 0x01],
   'f64x2.mul': [0xfd, 0xf2, 0x01],
+  // Integer lanes of the Philox normal kernel (opcodes from the SIMD spec's BinarySIMD.md).
+  'i32x4.const': [0xfd, 0x0c],
+  'i8x16.shuffle': [0xfd, 0x0d],
+  'i32x4.splat': [0xfd, 0x11],
+  'v128.xor': [0xfd, 0x51],
+  'i32x4.add': [0xfd, 0xae, 0x01],
+  'i64x2.shr_u': [0xfd, 0xcd, 0x01],
+  'i64x2.extmul_low_i32x4_u': [0xfd, 0xde, 0x01],
+  'i64x2.extmul_high_i32x4_u': [0xfd, 0xdf, 0x01],
+  'f64x2.convert_low_i32x4_u': [0xfd, 0xff, 0x01],
 };
 
 /** An instruction: its name followed by immediates. */
@@ -183,6 +193,13 @@ function encode(code: readonly Instr[]): number[] {
         break;
       case 'v128.const':
         out.push(...new Array<number>(16).fill(0)); // zero vector
+        break;
+      case 'i32x4.const': // v128.const with four i32 lanes
+        out.push(...new Uint8Array(Int32Array.of(imm[0]!, imm[1]!, imm[2]!, imm[3]!).buffer));
+        break;
+      case 'i8x16.shuffle': // 16 lane indices into the two operands' 32 bytes
+        if (imm.length !== 16 || imm.some((l) => l < 0 || l > 31)) throw new Error('wasm assembler: i8x16.shuffle needs 16 lane indices in 0..31');
+        out.push(...imm);
         break;
       default:
         break;

@@ -1,6 +1,7 @@
 import type { Backend, Coef, Matrix64 } from '../backend.js';
 import { CpuBackend, checkCoef, checkLincomb } from '../cpu.js';
 import { ShapeError, ValueError } from '../errors.js';
+import { checkPhiloxCall, type PhiloxCall } from '../philox-stream.js';
 import { Tensor, allocate, assertSameShape, formatShape, type TensorData } from '../tensor.js';
 import { compileWasm, createWasmMemory, instantiateWasm, type WasmMemory } from './assembler.js';
 import { kernelModule, type Elem } from './kernels.js';
@@ -22,6 +23,8 @@ const TUNE = {
   minElementwise: 4096,
   /** Recompute a GEMM-form distance directly when d^2 < this * (|x|^2 + |y|^2) (cancellation guard). */
   cancel: 2 ** -20,
+  /** Normals generated per kernel call (a multiple of 16): the chunk stays in cache while it is copied out. */
+  normalChunk: 1 << 16,
 };
 
 const elemOf = (t: Tensor): Elem => (t.dtype === 'float32' ? 'f32' : 'f64');
@@ -30,6 +33,36 @@ const align = (bytes: number): number => (bytes + 15) & ~15;
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
 let cachedModule: object | undefined;
+
+/**
+ * An external matrix-multiply engine that {@link WasmBackend} hands its large products to (e.g.
+ * onnxruntime's multithreaded GEMM: `createOrtGemm` of @phys/onnx). It must keep the backend's
+ * contract: float32 inputs widened to float64 (their products are exact), float64 accumulation.
+ */
+export interface GemmEngine {
+  /** Shown in {@link WasmBackend.name}. */
+  readonly name: string;
+  /** Products with fewer than this many multiply-adds (m n k) stay on the WebAssembly kernels. */
+  readonly minWork: number;
+  /**
+   * `C = A op(B)` as a new row-major float64 `[m, n]` array. `a` is `[m, k]`; `b` is `[n, k]` when
+   * `transB` (C = A B^T), else `[k, n]`; both row-major, float32 or float64. With `norms` (only
+   * with `transB`: the distance form) it also writes the float64 row sums of squares of `a` and `b`
+   * into `norms.a` (length m) and `norms.b` (length n).
+   */
+  gemm(a: TensorData, b: TensorData, m: number, n: number, k: number, transB: boolean, norms?: { a: Float64Array; b: Float64Array }): Float64Array;
+}
+
+/** Options of {@link WasmBackend} and {@link createWasmBackend}. */
+export interface WasmBackendOptions {
+  /**
+   * Problems smaller than this many elements run on the reference backend (default 4096, where
+   * call and copy overhead stops paying; 0 sends everything through the kernels, as the tests do).
+   */
+  minElements?: number;
+  /** Runs matrix products of at least `gemm.minWork` multiply-adds (distances, weighted sums, matmul). */
+  gemm?: GemmEngine;
+}
 
 /** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (Node >= 16.4 does). */
 export function wasmSimdAvailable(): boolean {
@@ -51,21 +84,19 @@ export function wasmSimdAvailable(): boolean {
  * kernel that pays off (`mul`, tiny inputs, mixed dtypes) run on the reference backend.
  */
 export class WasmBackend implements Backend {
-  readonly name = 'wasm';
+  readonly name: string;
   private readonly cpu = new CpuBackend();
   private readonly memory: WasmMemory;
   private readonly k: Record<string, Kernel>;
 
   private readonly minElements: number;
+  private readonly engine: GemmEngine | undefined;
 
-  /**
-   * @param options.minElements - problems smaller than this many elements run on the reference
-   *   backend (default 4096, where call and copy overhead stops paying; 0 sends everything through
-   *   the kernels, as the tests do)
-   * @throws Error when WebAssembly SIMD is unavailable (check {@link wasmSimdAvailable} first).
-   */
-  constructor(options: { minElements?: number } = {}) {
+  /** @throws Error when WebAssembly SIMD is unavailable (check {@link wasmSimdAvailable} first). */
+  constructor(options: WasmBackendOptions = {}) {
     this.minElements = options.minElements ?? TUNE.minElementwise;
+    this.engine = options.gemm;
+    this.name = this.engine ? `wasm+${this.engine.name}` : 'wasm';
     if (!wasmSimdAvailable()) throw new Error('WasmBackend: WebAssembly SIMD128 is not available in this JavaScript engine');
     this.memory = createWasmMemory(16);
     const instance = instantiateWasm(cachedModule!, this.memory);
@@ -196,6 +227,7 @@ export class WasmBackend implements Backend {
 
   /** C = A B^T (A [m, k], B [n, k], same element type) as a new float64 `[m, n]` array. */
   private gemmNt(e: Elem, A: TensorData, B: TensorData, m: number, n: number, k: number, norms?: { x: Float64Array; y: Float64Array }): Float64Array {
+    if (this.engine && m * n * k >= this.engine.minWork) return this.engine.gemm(A, B, m, n, k, true, norms && { a: norms.x, b: norms.y });
     const es = esize(e);
     const [mp, np, kp] = [roundUp(m, 2), roundUp(n, 4), roundUp(k, 2)];
     const [pa, pb, pc, pnx, pny] = this.layout([mp * kp * es, np * kp * es, mp * np * 8, norms ? mp * 8 : 0, norms ? np * 8 : 0]);
@@ -227,6 +259,7 @@ export class WasmBackend implements Backend {
 
   /** C = A B (A [m, k], B [k, n]) as a new float64 `[m, n]` array. */
   private gemmNn(ea: Elem, A: TensorData, eb: Elem, B: TensorData, m: number, n: number, k: number): Float64Array {
+    if (this.engine && m * n * k >= this.engine.minWork) return this.engine.gemm(A, B, m, n, k, false);
     const [sa, sb] = [esize(ea), esize(eb)];
     const [mp, np] = [roundUp(m, 2), roundUp(n, 8)];
     const [pa, pb, pc] = this.layout([mp * k * sa, k * np * sb, mp * np * 8]);
@@ -345,6 +378,36 @@ export class WasmBackend implements Backend {
     out.set(c);
     return new Tensor(out, [w.rows, ...y.shape.slice(1)]);
   }
+
+  philoxNormal(out: Tensor, draw: PhiloxCall): Tensor {
+    checkPhiloxCall(draw);
+    if (out.size < this.minElements) return this.cpu.philoxNormal(out, draw);
+    const e = elemOf(out);
+    const [rows, rs] = [out.rows, out.rowSize];
+    const chunk = TUNE.normalChunk;
+    const [ps, po] = this.layout([16 * 8, chunk * esize(e)]);
+    const kernel = this.k[`philoxnormal_${e}`]!;
+    const { call, sampleOffset, stream, key0, key1 } = draw;
+    if (rs <= chunk) {
+      // whole rows per call
+      const per = Math.floor(chunk / rs);
+      for (let r0 = 0; r0 < rows; r0 += per) {
+        const n = Math.min(per, rows - r0);
+        kernel(po!, n, rs, 0, call, (sampleOffset + r0) >>> 0, stream, key0, key1, ps!);
+        out.data.set(this.view(e, po!, n * rs), r0 * rs);
+      }
+    } else {
+      // long rows in pieces of whole Philox blocks (4 normals)
+      for (let r = 0; r < rows; r++) {
+        for (let j0 = 0; j0 < rs; j0 += chunk) {
+          const n = Math.min(chunk, rs - j0);
+          kernel(po!, 1, n, j0 / 4, call, (sampleOffset + r) >>> 0, stream, key0, key1, ps!);
+          out.data.set(this.view(e, po!, n), r * rs + j0);
+        }
+      }
+    }
+    return out;
+  }
 }
 
 function transpose(d: TensorData, rows: number, cols: number): TensorData {
@@ -357,6 +420,6 @@ function transpose(d: TensorData, rows: number, cols: number): TensorData {
  * The fast backend when WebAssembly SIMD is available, else `undefined`. Opt in with
  * `setBackend(createWasmBackend() ?? new CpuBackend())`, or set `PHYS_BACKEND=wasm`.
  */
-export function createWasmBackend(options: { minElements?: number } = {}): WasmBackend | undefined {
+export function createWasmBackend(options: WasmBackendOptions = {}): WasmBackend | undefined {
   return wasmSimdAvailable() ? new WasmBackend(options) : undefined;
 }

@@ -5,6 +5,8 @@
 // (f64x2.promote_low_f32x4) and rounded once on store, exactly like the plain TypeScript reference
 // backend, which also computes every value in float64. No fused multiply-add exists in WebAssembly,
 // so element-wise kernels round like the reference (bit-identical for lincomb of <= 3 terms).
+import { COS, LG, LN2_HI, LN2_LO, SIN, TWO_PI } from '../normal-math.js';
+import { PHILOX_M0, PHILOX_M1, PHILOX_W0, PHILOX_W1 } from '../philox.js';
 import { assemble, F64, I32, V128, type FunctionDef, type Instr } from './assembler.js';
 
 /** Element type of a kernel argument. */
@@ -229,8 +231,6 @@ function distSmallDef(): FunctionDef {
 // exp(x) for x <= 0 on f64x2 lanes: x = k ln2 + r (Cody-Waite, |r| <= ln2/2), e^r by its Taylor
 // polynomial of degree 13 (truncation < 5e-18 relative), times 2^k built in the exponent bits.
 // Lanes below -708 (where e^x is subnormal, costly and < 3.3e-308) and -Infinity give exactly 0.
-const LN2_HI = 6.93147180369123816490e-1;
-const LN2_LO = 1.90821492927058770002e-10;
 const EXP_FLUSH = -708;
 function expV(f: Fn): (x: Instr[]) => Instr[] {
   const [xv, kv, rv, pv] = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
@@ -297,6 +297,206 @@ function softmaxDef(): FunctionDef {
   return f.def('softmax', loop(r, [i32(0)], [get(rows)], [i32(1)], row));
 }
 
+const range = (from: number, n: number): number[] => Array.from({ length: n }, (_, i) => from + i);
+/** i8x16.shuffle lanes: the high / low 32-bit halves of the four 64-bit lanes of (a, b). */
+const HI32: Instr = ['i8x16.shuffle', ...range(4, 4), ...range(12, 4), ...range(20, 4), ...range(28, 4)];
+const LO32: Instr = ['i8x16.shuffle', ...range(0, 4), ...range(8, 4), ...range(16, 4), ...range(24, 4)];
+/** f64 lane 0 of a then lane 0 of b / lane 1 of a then lane 1 of b. */
+const UNPACK_LO: Instr = ['i8x16.shuffle', ...range(0, 8), ...range(16, 8)];
+const UNPACK_HI: Instr = ['i8x16.shuffle', ...range(8, 8), ...range(24, 8)];
+
+/** The f64x2 input words and output locals of one Box-Muller instance. */
+interface BoxMullerLanes {
+  readonly w1: Instr[];
+  readonly w2: Instr[];
+  readonly cosOut: number;
+  readonly sinOut: number;
+}
+
+/**
+ * Box-Muller on f64x2 lanes, the operations of normal-math.ts `boxMuller` in the same order (so
+ * bit-identical to it): `w1`, `w2` hold uint32 words as f64; the code sets `cosOut` =
+ * r cos(2 pi u2) and `sinOut` = r sin(2 pi u2). `code` runs several instances statement by
+ * statement, interleaved: each instance is one long dependency chain (division, square root,
+ * Horner polynomials), and interleaving gives the CPU independent work within its reorder window.
+ * `init` sets the constants (V8 rebuilds a v128 constant at every use; a local is loaded instead).
+ */
+function boxMullerV(f: Fn, instances: number): { init: Instr[]; code: (lanes: readonly BoxMullerLanes[]) => Instr[] } {
+  const mant = f.local(V128);
+  const consts = new Map<number, number>();
+  const init: Instr[] = [['i32x4.const', -1, 0xfffff, -1, 0xfffff], set(mant)];
+  const fv = (k: number): Instr => {
+    const key = Object.is(k, -0) ? -Infinity : k;
+    let l = consts.get(key);
+    if (l === undefined) {
+      l = f.local(V128);
+      consts.set(key, l);
+      init.push(['f64x2.const', k], set(l));
+    }
+    return get(l);
+  };
+  const [Lg1, Lg2, Lg3, Lg4, Lg5, Lg6, Lg7] = LG;
+  const [S1, S2, S3, S4, S5, S6] = SIN;
+  const [C1, C2, C3, C4, C5, C6] = COS;
+  const mul = (a: Instr[], b: Instr[]): Instr[] => [...a, ...b, ['f64x2.mul']];
+  const addv = (a: Instr[], b: Instr[]): Instr[] => [...a, ...b, ['f64x2.add']];
+  const subv = (a: Instr[], b: Instr[]): Instr[] => [...a, ...b, ['f64x2.sub']];
+  const g = (i: number): Instr[] => [get(i)];
+  const c = (k: number): Instr[] => [fv(k)];
+  const locals = Array.from({ length: instances }, () => {
+    const [v, e, m, mask, fr, s, z, w, hfsq, rad] = many(10, () => f.local(V128));
+    const [u2, q, x, sn, cs, odd] = many(6, () => f.local(V128));
+    return { v, e, m, mask, fr, s, z, w, hfsq, rad, u2, q, x, sn, cs, odd };
+  });
+  type L = (typeof locals)[number] & BoxMullerLanes;
+  const eqq = (l: L, k: number): Instr[] => [get(l.q), fv(k), ['f64x2.eq']];
+  const statements: ((l: L) => Instr[])[] = [
+    // log u1 = (e - 32) ln2 + log m, v = w1 + 0.5 = m 2^e, m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c)
+    (l) => [...l.w1, fv(0.5), ['f64x2.add'], set(l.v)],
+    (l) => [get(l.v), i32(52), ['i64x2.shr_u'], fv(2 ** 52), ['v128.or'], fv(2 ** 52 + 1023), ['f64x2.sub'], set(l.e)],
+    (l) => [get(l.v), get(mant), ['v128.and'], fv(1), ['v128.or'], set(l.m)],
+    (l) => [get(l.m), fv(Math.SQRT2), ['f64x2.gt'], set(l.mask)],
+    (l) => [get(l.m), fv(0.5), ['f64x2.mul'], get(l.m), get(l.mask), ['v128.bitselect'], set(l.m)],
+    (l) => [get(l.e), get(l.mask), fv(1), ['v128.and'], ['f64x2.add'], fv(32), ['f64x2.sub'], set(l.e)],
+    (l) => [get(l.m), fv(1), ['f64x2.sub'], set(l.fr)],
+    (l) => [get(l.fr), fv(2), get(l.fr), ['f64x2.add'], ['f64x2.div'], set(l.s)],
+    (l) => [get(l.s), get(l.s), ['f64x2.mul'], set(l.z)],
+    (l) => [get(l.z), get(l.z), ['f64x2.mul'], set(l.w)],
+    (l) => [...mul(mul(c(0.5), g(l.fr)), g(l.fr)), set(l.hfsq)],
+    // R = t2 + t1 with t1 = w (Lg2 + w (Lg4 + w Lg6)), t2 = z (Lg1 + w (Lg3 + w (Lg5 + w Lg7))); kept in rad
+    (l) => [
+      ...addv(
+        mul(g(l.z), addv(c(Lg1), mul(g(l.w), addv(c(Lg3), mul(g(l.w), addv(c(Lg5), mul(g(l.w), c(Lg7)))))))),
+        mul(g(l.w), addv(c(Lg2), mul(g(l.w), addv(c(Lg4), mul(g(l.w), c(Lg6)))))),
+      ),
+      set(l.rad),
+    ],
+    // k ln2_hi - ((hfsq - (s (hfsq + R) + k ln2_lo)) - f), then r = sqrt(-2 log u1)
+    (l) => [
+      ...subv(mul(g(l.e), c(LN2_HI)), subv(subv(g(l.hfsq), addv(mul(g(l.s), addv(g(l.hfsq), g(l.rad))), mul(g(l.e), c(LN2_LO)))), g(l.fr))),
+      fv(-2), ['f64x2.mul'], ['f64x2.sqrt'], set(l.rad),
+    ],
+    // angle: u2 = (w2 + 0.5) 2^-32, q = round(4 u2), x = 2 pi (u2 - q / 4) in [-pi/4, pi/4]
+    (l) => [...l.w2, fv(0.5), ['f64x2.add'], fv(2 ** -32), ['f64x2.mul'], set(l.u2)],
+    (l) => [fv(4), get(l.u2), ['f64x2.mul'], ['f64x2.nearest'], set(l.q)],
+    (l) => [fv(TWO_PI), get(l.u2), fv(0.25), get(l.q), ['f64x2.mul'], ['f64x2.sub'], ['f64x2.mul'], set(l.x)],
+    (l) => [get(l.x), get(l.x), ['f64x2.mul'], set(l.z)],
+    (l) => [get(l.z), get(l.z), ['f64x2.mul'], set(l.w)],
+    // sin x = x + z x (S1 + z ((S2 + z (S3 + z S4)) + z w (S5 + z S6))) (fdlibm k_sin.c)
+    (l) => [
+      ...addv(g(l.x), mul(mul(g(l.z), g(l.x)), addv(c(S1), mul(g(l.z), addv(
+        addv(c(S2), mul(g(l.z), addv(c(S3), mul(g(l.z), c(S4))))),
+        mul(mul(g(l.z), g(l.w)), addv(c(S5), mul(g(l.z), c(S6)))),
+      ))))),
+      get(l.rad), ['f64x2.mul'], set(l.sn),
+    ],
+    // cos x = a + ((1 - a) - z/2 + z r), a = 1 - z/2 (fdlibm k_cos.c); r kept in w, z/2 in hfsq, a in m
+    (l) => [
+      ...mul(g(l.z), addv(c(C1), mul(g(l.z), addv(c(C2), mul(g(l.z), c(C3)))))),
+      ...mul(mul(g(l.w), g(l.w)), addv(c(C4), mul(g(l.z), addv(c(C5), mul(g(l.z), c(C6)))))),
+      ['f64x2.add'], set(l.w),
+    ],
+    (l) => [fv(0.5), get(l.z), ['f64x2.mul'], set(l.hfsq)],
+    (l) => [fv(1), get(l.hfsq), ['f64x2.sub'], set(l.m)],
+    (l) => [...addv(g(l.m), addv(subv(subv(c(1), g(l.m)), g(l.hfsq)), mul(g(l.z), g(l.w)))), get(l.rad), ['f64x2.mul'], set(l.cs)],
+    // rotate by q quarter turns: q = 1: (-s, c), 2: (-c, -s), 3: (s, -c), 0 or 4: (c, s)
+    (l) => [...eqq(l, 1), ...eqq(l, 3), ['v128.or'], set(l.odd)],
+    (l) => [get(l.sn), get(l.cs), get(l.odd), ['v128.bitselect'], ...eqq(l, 1), ...eqq(l, 2), ['v128.or'], fv(-0), ['v128.and'], ['v128.xor'], set(l.cosOut)],
+    (l) => [get(l.cs), get(l.sn), get(l.odd), ['v128.bitselect'], ...eqq(l, 2), ...eqq(l, 3), ['v128.or'], fv(-0), ['v128.and'], ['v128.xor'], set(l.sinOut)],
+  ];
+  const code = (lanes: readonly BoxMullerLanes[]): Instr[] => {
+    if (lanes.length !== instances) throw new Error(`wasm kernels: ${instances} Box-Muller instances, got ${lanes.length}`);
+    const ls = lanes.map((io, k) => ({ ...locals[k]!, ...io }));
+    return statements.flatMap((st) => ls.flatMap((l) => st(l)));
+  };
+  for (const st of statements) st({ ...locals[0]!, w1: [], w2: [], cosOut: 0, sinOut: 0 }); // registers every constant in init
+  return { init, code };
+}
+
+/**
+ * philoxnormal_{t}(out, rows, len, block0, call, sample0, stream, key0, key1, scratch): for each
+ * row r < rows, writes `len` standard normals to out + r len: elements 4 block0 .. of the row's
+ * stream, i.e. Box-Muller on the words of Philox4x32-10 blocks block0, block0 + 1, ... with
+ * counter (block, call, sample0 + r, stream) and key (key0, key1), bit-identical to
+ * philox-stream.ts `RowStream.nextNormal`. Philox runs on i32x4 lanes, one lane per block, four
+ * consecutive blocks (16 normals) per step: the 32 x 32 -> 64-bit products come from
+ * i64x2.extmul_{low,high}_i32x4_u and their halves are gathered by shuffles. A row's last partial
+ * step goes through `scratch` (16 float64).
+ */
+function philoxNormalDef(t: Elem): FunctionDef {
+  const f = new Fn();
+  const [out, rows, len, block0, call, sample0, stream, key0, key1, scratch] = many(10, () => f.param(I32));
+  const [r, p, n, i] = [f.local(I32), f.local(I32), f.local(I32), f.local(I32)];
+  const [ctr, c1, c2, c3, k0, k1, ka, kb] = many(8, () => f.local(V128));
+  const [x0, x1, x2, x3, pl, ph, hi0, lo0] = many(8, () => f.local(V128));
+  const o = many(8, () => f.local(V128));
+  const cs = many(8, () => f.local(V128));
+  const { init, code: bm } = boxMullerV(f, 4);
+  const [m0, m1, w0, w1] = many(4, () => f.local(V128));
+  const es = esize(t);
+  const splat = (v: Instr[]): Instr[] => [...v, ['i32x4.splat']];
+  // Philox4x32-10 on 4 blocks: (x0, x1, x2, x3) <- (hi(M1 x2) ^ x1 ^ k0, lo(M1 x2), hi(M0 x0) ^ x3 ^ k1, lo(M0 x0))
+  const philox: Instr[] = [get(ctr), set(x0), get(c1), set(x1), get(c2), set(x2), get(c3), set(x3), get(k0), set(ka), get(k1), set(kb)];
+  for (let round = 0; round < 10; round++) {
+    philox.push(
+      get(x0), get(m0), ['i64x2.extmul_low_i32x4_u'], set(pl),
+      get(x0), get(m0), ['i64x2.extmul_high_i32x4_u'], set(ph),
+      get(pl), get(ph), HI32, set(hi0), get(pl), get(ph), LO32, set(lo0),
+      get(x2), get(m1), ['i64x2.extmul_low_i32x4_u'], set(pl),
+      get(x2), get(m1), ['i64x2.extmul_high_i32x4_u'], set(ph),
+      get(pl), get(ph), HI32, get(x1), ['v128.xor'], get(ka), ['v128.xor'], set(x0),
+      get(pl), get(ph), LO32, set(x1),
+      get(hi0), get(x3), ['v128.xor'], get(kb), ['v128.xor'], set(x2),
+      get(lo0), set(x3),
+    );
+    if (round < 9) philox.push(get(ka), get(w0), ['i32x4.add'], set(ka), get(kb), get(w1), ['i32x4.add'], set(kb));
+  }
+  // Words of blocks 0,1 (low) or 2,3 (high) as f64x2; pairs (x0, x1) and (x2, x3) of each block.
+  const half = (x: number, h: number): Instr[] => (h === 0 ? [get(x), ['f64x2.convert_low_i32x4_u']] : [get(x), get(x), ['i8x16.shuffle', ...range(8, 8), ...range(8, 8)], ['f64x2.convert_low_i32x4_u']]);
+  // Four Box-Muller instances: pairs (x0, x1) and (x2, x3) of blocks 0,1 and of blocks 2,3.
+  const lanes: BoxMullerLanes[] = [];
+  for (let h = 0; h < 2; h++) {
+    for (const [a, b] of [[x0, x1], [x2, x3]] as const) lanes.push({ w1: half(a, h), w2: half(b, h), cosOut: cs[lanes.length * 2]!, sinOut: cs[lanes.length * 2 + 1]! });
+  }
+  const step: Instr[] = [...philox, ...bm(lanes)];
+  for (let h = 0; h < 2; h++) {
+    const [cA, sA, cB, sB] = cs.slice(4 * h, 4 * h + 4) as [number, number, number, number];
+    step.push(get(cA), get(sA), UNPACK_LO, set(o[4 * h]!), get(cB), get(sB), UNPACK_LO, set(o[4 * h + 1]!));
+    step.push(get(cA), get(sA), UNPACK_HI, set(o[4 * h + 2]!), get(cB), get(sB), UNPACK_HI, set(o[4 * h + 3]!));
+  }
+  const storeAll: Instr[] = [];
+  if (t === 'f64') for (let k = 0; k < 8; k++) storeAll.push(get(p), get(o[k]!), ['v128.store', 16 * k]);
+  else for (let k = 0; k < 4; k++) storeAll.push(get(p), get(o[2 * k]!), ['f32x4.demote_f64x2_zero'], get(o[2 * k + 1]!), ['f32x4.demote_f64x2_zero'], UNPACK_LO, ['v128.store', 16 * k]);
+  const tail: Instr[] = [];
+  for (let k = 0; k < 8; k++) tail.push(get(scratch), get(o[k]!), ['v128.store', 16 * k]);
+  tail.push(...loop(i, [i32(0)], [get(n)], [i32(1)], storeS(t, [get(p), get(i), i32(es), ['i32.mul'], ['i32.add']], [get(scratch), get(i), i32(3), ['i32.shl'], ['i32.add'], ['f64.load', 0]])));
+  const row: Instr[] = [
+    get(out), get(r), get(len), ['i32.mul'], i32(es), ['i32.mul'], ['i32.add'], set(p),
+    get(len), set(n),
+    ...splat([get(block0)]), ['i32x4.const', 0, 1, 2, 3], ['i32x4.add'], set(ctr),
+    ...splat([get(sample0), get(r), ['i32.add']]), set(c2),
+    ['block'], ['loop'],
+    get(n), ['i32.eqz'], ['br_if', 1],
+    ...step,
+    get(n), i32(16), ['i32.ge_u'], ['if'],
+    ...storeAll,
+    get(p), i32(16 * es), ['i32.add'], set(p), get(n), i32(16), ['i32.sub'], set(n),
+    ['else'],
+    ...tail,
+    i32(0), set(n),
+    ['end'],
+    get(ctr), i32(4), ['i32x4.splat'], ['i32x4.add'], set(ctr),
+    ['br', 0], ['end'], ['end'],
+  ];
+  return f.def(`philoxnormal_${t}`, [
+    ...init,
+    i32(PHILOX_M0), ['i32x4.splat'], set(m0), i32(PHILOX_M1), ['i32x4.splat'], set(m1),
+    i32(PHILOX_W0), ['i32x4.splat'], set(w0), i32(PHILOX_W1), ['i32x4.splat'], set(w1),
+    ...splat([get(call)]), set(c1), ...splat([get(stream)]), set(c3), ...splat([get(key0)]), set(k0), ...splat([get(key1)]), set(k1),
+    ...loop(r, [i32(0)], [get(rows)], [i32(1)], row),
+  ]);
+}
+
 /** Every kernel of WasmBackend. */
 export function kernelDefs(): FunctionDef[] {
   const defs: FunctionDef[] = [];
@@ -304,6 +504,7 @@ export function kernelDefs(): FunctionDef[] {
     for (let K = 1; K <= 4; K++) defs.push(lincombDef(K, t));
     defs.push(rowReduceDef(t, 'dot'), rowReduceDef(t, 'sum'), gemmNtDef(t));
     for (const tb of ['f32', 'f64'] as const) defs.push(gemmNnDef(t, tb));
+    defs.push(philoxNormalDef(t));
   }
   defs.push(distSmallDef(), softmaxDef());
   return defs;
