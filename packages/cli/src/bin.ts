@@ -1,8 +1,10 @@
-import { createWasmBackend, setBackend } from '@phys/tensor';
+import { setBackend } from '@phys/tensor';
+import { createFastBackend } from '@phys/onnx';
 import { main } from './main.js';
 
-// The WebAssembly SIMD backend by default (PHYS_BACKEND=cpu keeps the reference backend).
-const fast = process.env.PHYS_BACKEND === 'cpu' ? undefined : createWasmBackend();
+// The WebAssembly SIMD backend with onnxruntime GEMM for large products by default
+// (PHYS_BACKEND=cpu keeps the reference backend).
+const fast = process.env.PHYS_BACKEND === 'cpu' ? undefined : createFastBackend();
 if (fast) setBackend(fast);
 
 const controller = new AbortController();

@@ -16,3 +16,7 @@ export { loadNormalizedField } from './field.js';
 export type { FieldOptions, FieldInfo, FieldValue, NormalizedFieldFn, OnnxNormalizedField } from './field.js';
 export { loadClassifier } from './classifier.js';
 export type { ClassifierOptions, ClassifierInfo, ClassifierOutputs, FeatureExtractor, OnnxClassifier } from './classifier.js';
+export { createOrtGemm, createFastBackend } from './gemm.js';
+export type { OrtGemmOptions } from './gemm.js';
+export { encodeOnnxModel, ONNX_DTYPES } from './onnx-writer.js';
+export type { OnnxModelSpec, OnnxNodeSpec, OnnxValueInfo, OnnxInitializer, OnnxDim, OnnxElemType } from './onnx-writer.js';

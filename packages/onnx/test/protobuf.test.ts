@@ -37,7 +37,7 @@ describe('ONNX header reader', () => {
     const fromFile = await readModelHeaderFromFile(writeModel('meta.onnx', bytes));
     for (const h of [fromBytes, fromFile]) {
       expect(h.irVersion).toBe(8);
-      expect(h.producerName).toBe('phys-test');
+      expect(h.producerName).toBe('phys');
       expect(h.opsets.get('')).toBe(13);
       expect(Object.fromEntries(h.metadata)).toEqual(metadata);
     }

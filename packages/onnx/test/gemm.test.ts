@@ -1,0 +1,105 @@
+import { CpuBackend, PhiloxRng, Tensor, ValueError } from '@phys/tensor';
+import { createFastBackend, createOrtGemm } from '../src/index.js';
+
+const rng = new PhiloxRng(11);
+
+/** C = A op(B) in float64 with the plain triple loop. */
+function naive(a: ArrayLike<number>, b: ArrayLike<number>, m: number, n: number, k: number, transB: boolean): Float64Array {
+  const c = new Float64Array(m * n);
+  for (let i = 0; i < m; i++) for (let j = 0; j < n; j++) {
+    let s = 0;
+    for (let p = 0; p < k; p++) s += a[i * k + p]! * (transB ? b[j * k + p]! : b[p * n + j]!);
+    c[i * n + j] = s;
+  }
+  return c;
+}
+
+/** max |x - y| / max |y| */
+function relErr(x: ArrayLike<number>, y: ArrayLike<number>): number {
+  let d = 0;
+  let s = 0;
+  for (let i = 0; i < y.length; i++) {
+    d = Math.max(d, Math.abs(x[i]! - y[i]!));
+    s = Math.max(s, Math.abs(y[i]!));
+  }
+  return d / s;
+}
+
+describe('createOrtGemm', () => {
+  const engine = createOrtGemm({ threads: 2 });
+
+  it.each([
+    [1, 1, 1],
+    [3, 5, 7],
+    [17, 9, 33],
+    [64, 130, 257],
+  ])('multiplies [%i x %i] by [%i]-deep matrices in float64, float32 and float64 inputs, both layouts', (m, n, k) => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const a = rng.normal([m, k], dtype).data;
+      for (const transB of [true, false]) {
+        const b = rng.normal(transB ? [n, k] : [k, n], dtype).data;
+        const c = engine.gemm(a, b, m, n, k, transB);
+        expect(c).toBeInstanceOf(Float64Array);
+        expect(c.length).toBe(m * n);
+        // Same float64 products (float32 widens exactly), another summation order: 1e-13.
+        expect(relErr(c, naive(a, b, m, n, k, transB))).toBeLessThan(1e-13);
+      }
+    }
+  });
+
+  it('keeps float32 products exact (widened to float64 before the product)', () => {
+    // 1 + 2^-20 squared needs 41 bits: exact in float64, rounded in float32 arithmetic.
+    const v = 1 + 2 ** -20;
+    const a = Float32Array.of(v, v);
+    const c = engine.gemm(a, a, 1, 1, 2, true);
+    expect(c[0]).toBe(2 * v * v);
+  });
+
+  it('reads only the leading m k and n k values of longer arrays', () => {
+    const a = Float64Array.of(1, 2, 99);
+    const b = Float64Array.of(3, 4, 99);
+    expect(Array.from(engine.gemm(a, b, 1, 1, 2, true))).toEqual([11]);
+  });
+
+  it('rejects bad options', () => {
+    expect(() => createOrtGemm({ threads: 0 })).toThrow(ValueError);
+    expect(() => createOrtGemm({ minWork: -1 })).toThrow(ValueError);
+  });
+});
+
+describe('createFastBackend', () => {
+  const fast = createFastBackend({ minElements: 0, minWork: 0, threads: 2 })!;
+  const cpu = new CpuBackend();
+
+  it('names the engine it uses', () => {
+    expect(fast.name).toBe('wasm+ort2');
+  });
+
+  it('computes distances like the reference, exactly 0 for coincident points (cancellation guard kept)', () => {
+    for (const dtype of ['float32', 'float64'] as const) {
+      const x = rng.normal([9, 70], dtype);
+      const y = Tensor.from([...rng.normal([6, 70], dtype).data, ...x.row(4)], [7, 70], dtype);
+      const d = fast.pairwiseSqDist(x, y);
+      const ref = cpu.pairwiseSqDist(x, y);
+      expect(relErr(d.data, ref.data)).toBeLessThan(1e-12);
+      expect(d.data[4 * 7 + 6]).toBe(0);
+    }
+  });
+
+  it('computes weighted sums and matmul like the reference within float32 rounding', () => {
+    const w = { data: rng.uniform([5, 40], 'float64').data as Float64Array, rows: 5, cols: 40 };
+    const y = rng.normal([40, 3, 7]);
+    const s = fast.weightedSum(w, y);
+    expect(s.shape).toEqual([5, 3, 7]);
+    expect(relErr(s.data, cpu.weightedSum(w, y).data)).toBeLessThan(2 ** -23);
+    const a = rng.normal([6, 40]);
+    const b = rng.normal([40, 5]);
+    for (const [p, q, opt] of [
+      [a, b, {}],
+      [a, b.clone().reshape([5, 40]), { transB: true }],
+      [a.clone().reshape([40, 6]), b, { transA: true }],
+    ] as const) {
+      expect(relErr(fast.matmul(p, q, opt).data, cpu.matmul(p, q, opt).data)).toBeLessThan(2 ** -23);
+    }
+  });
+});
