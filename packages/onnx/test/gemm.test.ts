@@ -1,5 +1,6 @@
 import { CpuBackend, PhiloxRng, Tensor, ValueError } from '@phys/tensor';
 import { createFastBackend, createOrtGemm } from '../src/index.js';
+import { referenceSuite } from '../../tensor/test/reference-suite.js';
 
 const rng = new PhiloxRng(11);
 
@@ -103,3 +104,6 @@ describe('createFastBackend', () => {
     }
   });
 });
+
+// The Backend reference suite of @phys/tensor, unchanged, with every product through onnxruntime.
+referenceSuite([['WasmBackend + onnxruntime GEMM', createFastBackend({ minElements: 0, minWork: 0 })!]]);
