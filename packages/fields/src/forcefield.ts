@@ -29,16 +29,31 @@ export interface PointSource {
   logFieldFactor(rho2: number, dims: number): number;
   /** log f(sqrt(s + r^2)) with r = sigma sqrt(D) (the {@link LogKernel} view). */
   logKernel(sqDist: number, sigma: number, n: number): number;
+  /**
+   * Row-batched {@link PointSource.logKernel} (see {@link LogKernel.logKernelRow}): the same
+   * numbers, with r^2 and the dimension-only parts of log f computed once per row.
+   */
+  logKernelRow?(sqDist: Float64Array, start: number, count: number, sigma: number, n: number, out: Float64Array): void;
 }
 
-function makeSource(name: string, D: number, logFieldFactor: (rho2: number, dims: number) => number): PointSource {
+/** log f as a function of rho^2 in `dims` dimensions, with the parts that depend on `dims` only computed once. */
+type FieldFactorAt = (dims: number) => (rho2: number) => number;
+
+function makeSource(name: string, D: number, factorAt: FieldFactorAt): PointSource {
   checkPositive(D, 'D');
   return {
     name,
     D,
-    logFieldFactor,
+    logFieldFactor(rho2: number, dims: number): number {
+      return factorAt(dims)(rho2);
+    },
     logKernel(sqDist: number, sigma: number, n: number): number {
-      return logFieldFactor(sqDist + sigma * sigma * D, n + D);
+      return factorAt(n + D)(sqDist + sigma * sigma * D);
+    },
+    logKernelRow(sqDist: Float64Array, start: number, count: number, sigma: number, n: number, out: Float64Array): void {
+      const f = factorAt(n + D);
+      const r2 = sigma * sigma * D;
+      for (let k = start, end = start + count; k < end; k++) out[k] = f(sqDist[k]! + r2);
     },
   };
 }
@@ -50,7 +65,10 @@ function makeSource(name: string, D: number, logFieldFactor: (rho2: number, dims
  */
 export function coulombSource(options: { D?: number } = {}): PointSource {
   const D = options.D ?? 1;
-  return makeSource(`coulomb(D=${D})`, D, (rho2, M) => -(M / 2) * Math.log(rho2) - logUnitSphereArea(M));
+  return makeSource(`coulomb(D=${D})`, D, (M) => {
+    const logS = logUnitSphereArea(M);
+    return (rho2) => -(M / 2) * Math.log(rho2) - logS;
+  });
 }
 
 /**
@@ -60,7 +78,7 @@ export function coulombSource(options: { D?: number } = {}): PointSource {
 export function powerLawSource(options: { power: number; D?: number }): PointSource {
   const { power, D = 1 } = options;
   checkPositive(power, 'power');
-  return makeSource(`power(p=${power},D=${D})`, D, (rho2) => -(power / 2) * Math.log(rho2));
+  return makeSource(`power(p=${power},D=${D})`, D, () => (rho2) => -(power / 2) * Math.log(rho2));
 }
 
 /**
@@ -74,9 +92,9 @@ export function yukawaSource(options: { mass: number; D?: number }): PointSource
   const { mass, D = 1 } = options;
   checkPositive(mass, 'mass');
   const logM = Math.log(mass);
-  return makeSource(`yukawa(m=${mass},D=${D})`, D, (rho2, M) => {
-    const rho = Math.sqrt(rho2);
-    return -(M / 2) * LOG_2PI + (M / 2) * logM - (M / 4) * Math.log(rho2) + logBesselK(M / 2, mass * rho);
+  return makeSource(`yukawa(m=${mass},D=${D})`, D, (M) => {
+    const c = -(M / 2) * LOG_2PI + (M / 2) * logM;
+    return (rho2) => c - (M / 4) * Math.log(rho2) + logBesselK(M / 2, mass * Math.sqrt(rho2));
   });
 }
 
@@ -88,13 +106,15 @@ export function yukawaSource(options: { mass: number; D?: number }): PointSource
  */
 export function sourceFromPotential(options: { name: string; D?: number; logPotential: (rho: number, dims: number) => number }): PointSource {
   const { name, D = 1, logPotential } = options;
-  return makeSource(name, D, (rho2, M) => {
-    const rho = Math.sqrt(rho2);
-    const h = 1e-3 * rho;
+  return makeSource(name, D, (M) => {
     const g = (v: number): number => logPotential(v, M);
-    const slope = (g(rho - 2 * h) - 8 * g(rho - h) + 8 * g(rho + h) - g(rho + 2 * h)) / (12 * h);
-    if (!(slope < 0)) throw new ValueError('logPotential', `slope ${slope} at rho = ${rho}`, 'a strictly decreasing potential (attractive field)');
-    return g(rho) + Math.log(-slope) - Math.log(rho);
+    return (rho2) => {
+      const rho = Math.sqrt(rho2);
+      const h = 1e-3 * rho;
+      const slope = (g(rho - 2 * h) - 8 * g(rho - h) + 8 * g(rho + h) - g(rho + 2 * h)) / (12 * h);
+      if (!(slope < 0)) throw new ValueError('logPotential', `slope ${slope} at rho = ${rho}`, 'a strictly decreasing potential (attractive field)');
+      return g(rho) + Math.log(-slope) - Math.log(rho);
+    };
   });
 }
 

@@ -12,6 +12,34 @@ import { checkData, checkReference, checkSameRowSize, sigmaRows } from './check.
  */
 export interface LogKernel {
   logKernel(sqDist: number, sigma: number, n: number): number;
+  /**
+   * Optional row-batched `logKernel`: writes `logKernel(sqDist[start + j], sigma, n)` into
+   * `out[start + j]` for `0 <= j < count`, bit for bit the same numbers, with the parts that do
+   * not depend on the distance computed once (`out` may be `sqDist`). {@link logKernelMatrix}
+   * uses it when present.
+   */
+  logKernelRow?(sqDist: Float64Array, start: number, count: number, sigma: number, n: number, out: Float64Array): void;
+}
+
+/**
+ * The `[B, m]` matrix of log kernels `kernel.logKernel(sqDist[i, j], sigma_i, n)`: one
+ * `kernel.logKernelRow` call per row when the kernel has it (same numbers, no per-entry
+ * dispatch), else the per-entry method. Writes into `out` (default: a new array; may be
+ * `sqDist.data`) and returns it as a matrix.
+ *
+ * @param sigma - one noise level per row of `sqDist` (not checked: callers validate)
+ */
+export function logKernelMatrix(kernel: LogKernel, sqDist: Matrix64, sigma: Float64Array, n: number, out = new Float64Array(sqDist.data.length)): Matrix64 {
+  const { data, rows, cols } = sqDist;
+  if (kernel.logKernelRow) {
+    for (let i = 0; i < rows; i++) kernel.logKernelRow(data, i * cols, cols, sigma[i]!, n, out);
+  } else {
+    for (let i = 0; i < rows; i++) {
+      const s = sigma[i]!;
+      for (let k = i * cols, end = k + cols; k < end; k++) out[k] = kernel.logKernel(data[k]!, s, n);
+    }
+  }
+  return { data: out, rows, cols };
 }
 
 /** Self-normalised posterior weights over a reference set. */
@@ -44,15 +72,7 @@ export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel
   const sig = sigmaRows(sigma, x.rows);
   const b = getBackend();
   const sq = b.pairwiseSqDist(x, reference);
-  const { rows, cols } = sq;
-  const n = x.rowSize;
-  const logits = new Float64Array(rows * cols);
-  for (let i = 0; i < rows; i++) {
-    const s = sig[i]!;
-    const o = i * cols;
-    for (let j = 0; j < cols; j++) logits[o + j] = kernel.logKernel(sq.data[o + j]!, s, n);
-  }
-  const weights: Matrix64 = { data: logits, rows, cols };
+  const weights = logKernelMatrix(kernel, sq, sig, x.rowSize);
   const logNormalizer = b.softmaxRows(weights);
   return { weights, logNormalizer, sqDist: sq };
 }

@@ -54,7 +54,13 @@ export class GaussianKernel implements Kernel {
 
   /** -sqDist/(2 sigma^2), whatever the dimension. */
   logKernel(sqDist: number, sigma: number): number {
-    return -sqDist / (2 * sigma * sigma);
+    return gaussianLogKernel(sqDist, 2 * sigma * sigma);
+  }
+
+  /** {@link GaussianKernel.logKernel} over `sqDist[start, start + count)` into `out` (2 sigma^2 once; identical results). */
+  logKernelRow(sqDist: Float64Array, start: number, count: number, sigma: number, _n: number, out: Float64Array): void {
+    const twoSigma2 = 2 * sigma * sigma;
+    for (let k = start, end = start + count; k < end; k++) out[k] = gaussianLogKernel(sqDist[k]!, twoSigma2);
   }
 
   /** log N(x; y, sigma^2 I) = -N/2 log(2 pi sigma^2) - |x - y|^2/(2 sigma^2), per row. */
@@ -72,6 +78,11 @@ export class GaussianKernel implements Kernel {
     const s = 1 / (sigma * sigma);
     return getBackend().axpby(-s, x, s, y);
   }
+}
+
+/** The Gaussian log kernel -sqDist/(2 sigma^2), given 2 sigma^2: one formula for both log-kernel methods. */
+function gaussianLogKernel(sqDist: number, twoSigma2: number): number {
+  return -sqDist / twoSigma2;
 }
 
 /** Validates (x, y, sigma) of logDensity/score. */

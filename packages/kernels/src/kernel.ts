@@ -47,6 +47,14 @@ export interface Kernel {
    * Not argument-checked: it sits in inner loops.
    */
   logKernel(sqDist: number, sigma: number, n: number): number;
+  /**
+   * Row-batched {@link Kernel.logKernel}: writes `logKernel(sqDist[start + j], sigma, n)` into
+   * `out[start + j]` for `0 <= j < count`, with the parts that do not depend on the distance
+   * computed once. Results are identical (bit for bit) to the per-entry method. `out` may be
+   * `sqDist` itself (in place). Optional: callers fall back to `logKernel` per entry (see
+   * `logKernelMatrix` of `@phys/fields`). Not argument-checked: it sits in inner loops.
+   */
+  logKernelRow?(sqDist: Float64Array, start: number, count: number, sigma: number, n: number, out: Float64Array): void;
   /** Normalised log density log p_sigma(x | y) per row of `x` and `y` (same shape). */
   logDensity(x: Tensor, y: Tensor, sigma: number): Float64Array;
   /** Score grad_x log p_sigma(x | y) per row (same shape as x). */

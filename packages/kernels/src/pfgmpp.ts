@@ -213,7 +213,17 @@ export class PfgmppKernel implements Kernel {
 
   /** -(n + D)/2 log1p(sqDist/r^2): log(sqDist + r^2)^(-(n+D)/2) up to a constant in sqDist. */
   logKernel(sqDist: number, sigma: number, n: number): number {
-    return -0.5 * (n + this.D) * Math.log1p(sqDist / (sigma * sigma * this.D));
+    return pfgmppLogKernel(sqDist, sigma * sigma * this.D, -0.5 * (n + this.D));
+  }
+
+  /**
+   * {@link PfgmppKernel.logKernel} over `sqDist[start, start + count)` into `out`, with r^2 and
+   * -(n + D)/2 computed once (identical results).
+   */
+  logKernelRow(sqDist: Float64Array, start: number, count: number, sigma: number, n: number, out: Float64Array): void {
+    const r2 = sigma * sigma * this.D;
+    const negHalfDims = -0.5 * (n + this.D);
+    for (let k = start, end = start + count; k < end; k++) out[k] = pfgmppLogKernel(sqDist[k]!, r2, negHalfDims);
   }
 
   /**
@@ -241,6 +251,14 @@ export class PfgmppKernel implements Kernel {
     for (let i = 0; i < c.length; i++) c[i] = -(x.rowSize + this.D) / (sq[i]! + r2);
     return b.scaleRows(diff, c, diff);
   }
+}
+
+/**
+ * -(n + D)/2 log1p(sqDist/r^2) (thesis Sec. 8.3), given r^2 = sigma^2 D and -(n + D)/2: one
+ * formula for both log-kernel methods.
+ */
+function pfgmppLogKernel(sqDist: number, r2: number, negHalfDims: number): number {
+  return negHalfDims * Math.log1p(sqDist / r2);
 }
 
 /**
