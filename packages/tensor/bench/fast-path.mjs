@@ -1,22 +1,28 @@
-// The fast path (WasmBackend) next to the reference backend (CpuBackend) and numpy/torch doing the
-// same work in the same run (bench/fast_path.py via /usr/bin/python3). Medians of wall times: the
-// 2 cores are shared with other work, so run it a few times. Build first:
-//   npx turbo run build --filter=@phys/tensor --filter=@phys/fields --filter=@phys/samplers
+// The fast paths (WasmBackend, and WasmBackend with onnxruntime's GEMM engine from @phys/onnx) next
+// to the reference backend (CpuBackend) and numpy/torch doing the same work in the same run
+// (bench/fast_path.py via /usr/bin/python3). Medians of wall times: the 2 cores are shared with
+// other work, so run it a few times. Build first:
+//   npx turbo run build --filter=@phys/fields --filter=@phys/samplers --filter=@phys/onnx
 //   npm run bench -w @phys/tensor
-// @phys/fields, @phys/kernels and @phys/samplers are loaded from their built dist folders (they
-// depend on @phys/tensor, so they cannot be dependencies of it).
+// @phys/fields, @phys/kernels, @phys/samplers and @phys/onnx are loaded from their built dist
+// folders (they depend on @phys/tensor, so they cannot be dependencies of it).
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { CpuBackend, PhiloxRng, createWasmBackend, setBackend } from '@phys/tensor';
 
 const dist = (pkg) => new URL(`../../${pkg}/dist/index.js`, import.meta.url).href;
-let fields, kernels, samplers;
+let fields, kernels, samplers, onnx;
 try {
   [fields, kernels, samplers] = await Promise.all([import(dist('fields')), import(dist('kernels')), import(dist('samplers'))]);
 } catch (e) {
   console.error(`build @phys/fields, @phys/kernels and @phys/samplers first (${e.message})`);
   process.exit(1);
+}
+try {
+  onnx = await import(dist('onnx'));
+} catch (e) {
+  console.log(`@phys/onnx not built: no WasmBackend + onnxruntime GEMM column (${e.message.split('\n')[0]})`);
 }
 const REPS = Number(process.env.REPS_JS ?? 7);
 const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
@@ -36,7 +42,8 @@ if (!wasm) {
   console.log('WebAssembly SIMD unavailable: nothing to compare');
   process.exit(0);
 }
-const backends = { cpu: new CpuBackend(), wasm };
+// 'ort': WasmBackend with onnxruntime's GEMM engine (2 intra-op threads, the calling one included).
+const backends = { cpu: new CpuBackend(), wasm, ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }) } : {}) };
 const rows = {};
 const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
 const rng = new PhiloxRng(7);
@@ -86,11 +93,11 @@ if (process.env.SKIP_PY !== '1') {
   }
 }
 const f = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
-console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}; reference: ${JSON.stringify(ref.config ?? ref)}`);
-console.log('| work | CpuBackend ms | WasmBackend ms | numpy ms | torch ms | wasm / numpy |');
-console.log('| --- | --- | --- | --- | --- | --- |');
+console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; reference: ${JSON.stringify(ref.config ?? ref)}`);
+console.log('| work | CpuBackend ms | WasmBackend ms | Wasm + ORT GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of Object.entries(rows)) {
   const np = ref.numpy?.[name];
-  const w = r.wasm ?? r.cpu;
-  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(np)} | ${f(ref.torch?.[name])} | ${np ? (w / np).toFixed(2) : '-'} |`);
+  const best = Math.min(...[r.wasm, r.ort, r.cpu].filter((v) => v !== undefined));
+  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.ort)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} |`);
 }

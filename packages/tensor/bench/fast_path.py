@@ -20,7 +20,7 @@ def med(f, reps=REPS):
     return sorted(ts)[len(ts) // 2]
 
 rng = np.random.default_rng(0)
-out = {"numpy": {}, "torch": {}, "config": {
+out = {"numpy": {}, "numpy64": {}, "torch": {}, "config": {
     "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
     "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "(unset)"),
     "OMP_WAIT_POLICY": os.environ.get("OMP_WAIT_POLICY", "(unset)"),
@@ -50,6 +50,10 @@ for B, n, N in [(128, 4096, 3072), (256, 2000, 20), (1024, 1024, 2)]:
             out["torch"][key] = med(lambda: field_t(tx, ty, ts))
     d_np = lambda: (x * x).sum(1)[:, None] + (y * y).sum(1)[None, :] - 2 * (x @ y.T)
     out["numpy"][f"pairwiseSqDist {B}x{n}x{N}"] = med(d_np)
+    # The same in float64 (float64 GEMMs, the accuracy phys keeps): the equal-precision reference.
+    x64, y64, s64 = x.astype(np.float64), y.astype(np.float64), s.astype(np.float64)
+    out["numpy64"][key] = med(lambda: field_np(x64, y64, s64))
+    out["numpy64"][f"pairwiseSqDist {B}x{n}x{N}"] = med(lambda: (x64 * x64).sum(1)[:, None] + (y64 * y64).sum(1)[None, :] - 2 * (x64 @ y64.T))
     if torch:
         out["torch"][f"pairwiseSqDist {B}x{n}x{N}"] = med(lambda: torch.cdist(tx, ty).square_())
 

@@ -305,18 +305,26 @@ const LO32: Instr = ['i8x16.shuffle', ...range(0, 4), ...range(8, 4), ...range(1
 const UNPACK_LO: Instr = ['i8x16.shuffle', ...range(0, 8), ...range(16, 8)];
 const UNPACK_HI: Instr = ['i8x16.shuffle', ...range(8, 8), ...range(24, 8)];
 
-/** The f64x2 input words and output locals of one Box-Muller instance. */
+/**
+ * Inputs and outputs of one Box-Muller instance (two f64x2 lanes): `w1` the first words as f64,
+ * `t2` the second words' reduced angles as odd integers 2 w + 1 - q 2^31 (f64), where q = round(4 u2)
+ * mod 4, `odd` an all-ones mask where q is odd, `cosSign` / `sinSign` the sign bits to flip; the
+ * code sets `cosOut` and `sinOut`.
+ */
 interface BoxMullerLanes {
   readonly w1: Instr[];
-  readonly w2: Instr[];
+  readonly t2: Instr[];
+  readonly odd: Instr[];
+  readonly cosSign: Instr[];
+  readonly sinSign: Instr[];
   readonly cosOut: number;
   readonly sinOut: number;
 }
 
 /**
  * Box-Muller on f64x2 lanes, the operations of normal-math.ts `boxMuller` in the same order (so
- * bit-identical to it): `w1`, `w2` hold uint32 words as f64; the code sets `cosOut` =
- * r cos(2 pi u2) and `sinOut` = r sin(2 pi u2). `code` runs several instances statement by
+ * bit-identical to it; the angle's exact reduction comes in as `t2`, see {@link BoxMullerLanes}):
+ * the code sets `cosOut` = r cos(2 pi u2) and `sinOut` = r sin(2 pi u2). `code` runs several instances statement by
  * statement, interleaved: each instance is one long dependency chain (division, square root,
  * Horner polynomials), and interleaving gives the CPU independent work within its reorder window.
  * `init` sets the constants (V8 rebuilds a v128 constant at every use; a local is loaded instead).
@@ -345,11 +353,10 @@ function boxMullerV(f: Fn, instances: number): { init: Instr[]; code: (lanes: re
   const c = (k: number): Instr[] => [fv(k)];
   const locals = Array.from({ length: instances }, () => {
     const [v, e, m, mask, fr, s, z, w, hfsq, rad] = many(10, () => f.local(V128));
-    const [u2, q, x, sn, cs, odd] = many(6, () => f.local(V128));
-    return { v, e, m, mask, fr, s, z, w, hfsq, rad, u2, q, x, sn, cs, odd };
+    const [x, sn, cs] = many(3, () => f.local(V128));
+    return { v, e, m, mask, fr, s, z, w, hfsq, rad, x, sn, cs };
   });
   type L = (typeof locals)[number] & BoxMullerLanes;
-  const eqq = (l: L, k: number): Instr[] => [get(l.q), fv(k), ['f64x2.eq']];
   const statements: ((l: L) => Instr[])[] = [
     // log u1 = (e - 32) ln2 + log m, v = w1 + 0.5 = m 2^e, m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c)
     (l) => [...l.w1, fv(0.5), ['f64x2.add'], set(l.v)],
@@ -376,10 +383,8 @@ function boxMullerV(f: Fn, instances: number): { init: Instr[]; code: (lanes: re
       ...subv(mul(g(l.e), c(LN2_HI)), subv(subv(g(l.hfsq), addv(mul(g(l.s), addv(g(l.hfsq), g(l.rad))), mul(g(l.e), c(LN2_LO)))), g(l.fr))),
       fv(-2), ['f64x2.mul'], ['f64x2.sqrt'], set(l.rad),
     ],
-    // angle: u2 = (w2 + 0.5) 2^-32, q = round(4 u2), x = 2 pi (u2 - q / 4) in [-pi/4, pi/4]
-    (l) => [...l.w2, fv(0.5), ['f64x2.add'], fv(2 ** -32), ['f64x2.mul'], set(l.u2)],
-    (l) => [fv(4), get(l.u2), ['f64x2.mul'], ['f64x2.nearest'], set(l.q)],
-    (l) => [fv(TWO_PI), get(l.u2), fv(0.25), get(l.q), ['f64x2.mul'], ['f64x2.sub'], ['f64x2.mul'], set(l.x)],
+    // angle: x = 2 pi (u2 - q/4) = (2 pi 2^-33) t2, the same rounding as normal-math.ts (t2 2^-33 is exact)
+    (l) => [...l.t2, fv(TWO_PI * 2 ** -33), ['f64x2.mul'], set(l.x)],
     (l) => [get(l.x), get(l.x), ['f64x2.mul'], set(l.z)],
     (l) => [get(l.z), get(l.z), ['f64x2.mul'], set(l.w)],
     // sin x = x + z x (S1 + z ((S2 + z (S3 + z S4)) + z w (S5 + z S6))) (fdlibm k_sin.c)
@@ -399,17 +404,16 @@ function boxMullerV(f: Fn, instances: number): { init: Instr[]; code: (lanes: re
     (l) => [fv(0.5), get(l.z), ['f64x2.mul'], set(l.hfsq)],
     (l) => [fv(1), get(l.hfsq), ['f64x2.sub'], set(l.m)],
     (l) => [...addv(g(l.m), addv(subv(subv(c(1), g(l.m)), g(l.hfsq)), mul(g(l.z), g(l.w)))), get(l.rad), ['f64x2.mul'], set(l.cs)],
-    // rotate by q quarter turns: q = 1: (-s, c), 2: (-c, -s), 3: (s, -c), 0 or 4: (c, s)
-    (l) => [...eqq(l, 1), ...eqq(l, 3), ['v128.or'], set(l.odd)],
-    (l) => [get(l.sn), get(l.cs), get(l.odd), ['v128.bitselect'], ...eqq(l, 1), ...eqq(l, 2), ['v128.or'], fv(-0), ['v128.and'], ['v128.xor'], set(l.cosOut)],
-    (l) => [get(l.cs), get(l.sn), get(l.odd), ['v128.bitselect'], ...eqq(l, 2), ...eqq(l, 3), ['v128.or'], fv(-0), ['v128.and'], ['v128.xor'], set(l.sinOut)],
+    // rotate by q quarter turns: q = 1: (-s, c), 2: (-c, -s), 3: (s, -c), 0: (c, s)
+    (l) => [get(l.sn), get(l.cs), ...l.odd, ['v128.bitselect'], ...l.cosSign, ['v128.xor'], set(l.cosOut)],
+    (l) => [get(l.cs), get(l.sn), ...l.odd, ['v128.bitselect'], ...l.sinSign, ['v128.xor'], set(l.sinOut)],
   ];
   const code = (lanes: readonly BoxMullerLanes[]): Instr[] => {
     if (lanes.length !== instances) throw new Error(`wasm kernels: ${instances} Box-Muller instances, got ${lanes.length}`);
     const ls = lanes.map((io, k) => ({ ...locals[k]!, ...io }));
     return statements.flatMap((st) => ls.flatMap((l) => st(l)));
   };
-  for (const st of statements) st({ ...locals[0]!, w1: [], w2: [], cosOut: 0, sinOut: 0 }); // registers every constant in init
+  for (const st of statements) st({ ...locals[0]!, w1: [], t2: [], odd: [], cosSign: [], sinSign: [], cosOut: 0, sinOut: 0 }); // registers every constant in init
   return { init, code };
 }
 
@@ -452,13 +456,42 @@ function philoxNormalDef(t: Elem): FunctionDef {
     if (round < 9) philox.push(get(ka), get(w0), ['i32x4.add'], set(ka), get(kb), get(w1), ['i32x4.add'], set(kb));
   }
   // Words of blocks 0,1 (low) or 2,3 (high) as f64x2; pairs (x0, x1) and (x2, x3) of each block.
-  const half = (x: number, h: number): Instr[] => (h === 0 ? [get(x), ['f64x2.convert_low_i32x4_u']] : [get(x), get(x), ['i8x16.shuffle', ...range(8, 8), ...range(8, 8)], ['f64x2.convert_low_i32x4_u']]);
+  const half = (x: number, h: number): Instr[] => (h === 0 ? [get(x)] : [get(x), get(x), ['i8x16.shuffle', ...range(8, 8), ...range(8, 8)]]);
+  // Angle words, on i32x4 lanes: d = w + 2^29 (mod 2^32), q = d >> 30 = round(4 u2) mod 4,
+  // t2 = 2 (d & (2^30 - 1)) - (2^30 - 1) = 2 w + 1 - q 2^31; flip masks from q.
+  const [d, q, zero] = many(3, () => f.local(V128));
+  const [t2, odd, cosSign, sinSign] = [many(2, () => f.local(V128)), many(2, () => f.local(V128)), many(2, () => f.local(V128)), many(2, () => f.local(V128))];
+  const u32 = (v: number): Instr[] => [i32(v), ['i32x4.splat']];
+  const angles: Instr[] = [['v128.const'], set(zero)];
+  [x1, x3].forEach((x, k) => {
+    angles.push(
+      get(x), ...u32(1 << 29), ['i32x4.add'], set(d),
+      get(d), i32(30), ['i32x4.shr_u'], set(q),
+      get(d), ...u32((1 << 30) - 1), ['v128.and'], i32(1), ['i32x4.shl'], ...u32((1 << 30) - 1), ['i32x4.sub'], set(t2[k]!),
+      get(zero), get(q), ...u32(1), ['v128.and'], ['i32x4.sub'], set(odd[k]!),
+      get(q), ...u32(1), ['i32x4.add'], ...u32(2), ['v128.and'], i32(30), ['i32x4.shl'], set(cosSign[k]!),
+      get(q), ...u32(2), ['v128.and'], i32(30), ['i32x4.shl'], set(sinSign[k]!),
+    );
+  });
+  /** Dwords 2h, 2h + 1 of a mask widened to 64-bit lanes (all ones) or moved to the high dword (sign bits). */
+  const wide = (m: number, h: number): Instr[] => [get(m), get(m), ['i8x16.shuffle', ...range(8 * h, 4), ...range(8 * h, 4), ...range(8 * h + 4, 4), ...range(8 * h + 4, 4)]];
+  const high = (m: number, h: number): Instr[] => [get(zero), get(m), ['i8x16.shuffle', ...range(0, 4), ...range(16 + 8 * h, 4), ...range(0, 4), ...range(16 + 8 * h + 4, 4)]];
   // Four Box-Muller instances: pairs (x0, x1) and (x2, x3) of blocks 0,1 and of blocks 2,3.
   const lanes: BoxMullerLanes[] = [];
   for (let h = 0; h < 2; h++) {
-    for (const [a, b] of [[x0, x1], [x2, x3]] as const) lanes.push({ w1: half(a, h), w2: half(b, h), cosOut: cs[lanes.length * 2]!, sinOut: cs[lanes.length * 2 + 1]! });
+    ([[x0, 0], [x2, 1]] as const).forEach(([a, k]) => {
+      lanes.push({
+        w1: [...half(a, h), ['f64x2.convert_low_i32x4_u']],
+        t2: [...half(t2[k], h), ['f64x2.convert_low_i32x4_s']],
+        odd: wide(odd[k], h),
+        cosSign: high(cosSign[k], h),
+        sinSign: high(sinSign[k], h),
+        cosOut: cs[lanes.length * 2]!,
+        sinOut: cs[lanes.length * 2 + 1]!,
+      });
+    });
   }
-  const step: Instr[] = [...philox, ...bm(lanes)];
+  const step: Instr[] = [...philox, ...angles, ...bm(lanes)];
   for (let h = 0; h < 2; h++) {
     const [cA, sA, cB, sB] = cs.slice(4 * h, 4 * h + 4) as [number, number, number, number];
     step.push(get(cA), get(sA), UNPACK_LO, set(o[4 * h]!), get(cB), get(sB), UNPACK_LO, set(o[4 * h + 1]!));
