@@ -358,13 +358,15 @@ function boxMullerV(f: Fn, instances: number): { init: Instr[]; code: (lanes: re
   });
   type L = (typeof locals)[number] & BoxMullerLanes;
   const statements: ((l: L) => Instr[])[] = [
-    // log u1 = (e - 32) ln2 + log m, v = w1 + 0.5 = m 2^e, m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c)
+    // log u1 = k ln2 + log m, v = w1 + 0.5 = m 2^(k + 32), m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c); local e holds k
     (l) => [...l.w1, fv(0.5), ['f64x2.add'], set(l.v)],
-    (l) => [get(l.v), i32(52), ['i64x2.shr_u'], fv(2 ** 52), ['v128.or'], fv(2 ** 52 + 1023), ['f64x2.sub'], set(l.e)],
+    // e - 32 from the exponent bits: (2^52 + biased exponent) - (2^52 + 1023 + 32), exact
+    (l) => [get(l.v), i32(52), ['i64x2.shr_u'], fv(2 ** 52), ['v128.or'], fv(2 ** 52 + 1023 + 32), ['f64x2.sub'], set(l.e)],
     (l) => [get(l.v), get(mant), ['v128.and'], fv(1), ['v128.or'], set(l.m)],
     (l) => [get(l.m), fv(Math.SQRT2), ['f64x2.gt'], set(l.mask)],
-    (l) => [get(l.m), fv(0.5), ['f64x2.mul'], get(l.m), get(l.mask), ['v128.bitselect'], set(l.m)],
-    (l) => [get(l.e), get(l.mask), fv(1), ['v128.and'], ['f64x2.add'], fv(32), ['f64x2.sub'], set(l.e)],
+    // m > sqrt(2): m = m - m/2 (exact), e + 1
+    (l) => [get(l.m), get(l.m), fv(0.5), ['f64x2.mul'], get(l.mask), ['v128.and'], ['f64x2.sub'], set(l.m)],
+    (l) => [get(l.e), get(l.mask), fv(1), ['v128.and'], ['f64x2.add'], set(l.e)],
     (l) => [get(l.m), fv(1), ['f64x2.sub'], set(l.fr)],
     (l) => [get(l.fr), fv(2), get(l.fr), ['f64x2.add'], ['f64x2.div'], set(l.s)],
     (l) => [get(l.s), get(l.s), ['f64x2.mul'], set(l.z)],
@@ -405,8 +407,10 @@ function boxMullerV(f: Fn, instances: number): { init: Instr[]; code: (lanes: re
     (l) => [fv(1), get(l.hfsq), ['f64x2.sub'], set(l.m)],
     (l) => [...addv(g(l.m), addv(subv(subv(c(1), g(l.m)), g(l.hfsq)), mul(g(l.z), g(l.w)))), get(l.rad), ['f64x2.mul'], set(l.cs)],
     // rotate by q quarter turns: q = 1: (-s, c), 2: (-c, -s), 3: (s, -c), 0: (c, s)
-    (l) => [get(l.sn), get(l.cs), ...l.odd, ['v128.bitselect'], ...l.cosSign, ['v128.xor'], set(l.cosOut)],
-    (l) => [get(l.cs), get(l.sn), ...l.odd, ['v128.bitselect'], ...l.sinSign, ['v128.xor'], set(l.sinOut)],
+    // swap = (s ^ c) & odd exchanges s and c where q is odd; then the sign flips
+    (l) => [get(l.sn), get(l.cs), ['v128.xor'], ...l.odd, ['v128.and'], set(l.x)],
+    (l) => [get(l.cs), get(l.x), ['v128.xor'], ...l.cosSign, ['v128.xor'], set(l.cosOut)],
+    (l) => [get(l.sn), get(l.x), ['v128.xor'], ...l.sinSign, ['v128.xor'], set(l.sinOut)],
   ];
   const code = (lanes: readonly BoxMullerLanes[]): Instr[] => {
     if (lanes.length !== instances) throw new Error(`wasm kernels: ${instances} Box-Muller instances, got ${lanes.length}`);
