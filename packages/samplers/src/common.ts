@@ -1,6 +1,6 @@
 // Shared machinery of every sampler: schedule validation, the checked denoiser call (NFE count,
 // abort, shape/NaN checks naming the step and sigma), onStep and trajectory recording.
-import { PhysError, Tensor, ValueError, firstNonFinite, formatShape, type Denoiser, type Random } from '@phys/tensor';
+import { PhysError, Tensor, ValueError, firstNonFinite, formatShape, getBackend, type Denoiser, type Random } from '@phys/tensor';
 import type { SampleResult, SamplerOptions } from './types.js';
 
 /** What is wrong with a sigma schedule. */
@@ -152,7 +152,7 @@ export class SamplerRun<C = unknown> {
     if (out.shape.length !== x.shape.length || out.shape.some((d, i) => d !== x.shape[i])) {
       throw new DenoiserOutputError('shape', this.steps, sigmaShown, `expected shape ${formatShape(x.shape)}, found ${formatShape(out.shape)}`);
     }
-    const bad = firstNonFinite(out.data);
+    const bad = getBackend().firstNonFinite(out);
     if (bad >= 0) {
       const row = Math.floor(bad / out.rowSize);
       throw new DenoiserOutputError('non-finite', this.steps, sigmas[row] ?? sigmaShown, `${String(out.data[bad])} at flat index ${bad} (row ${row})`);

@@ -4,7 +4,7 @@
 // estimated by Hutchinson's trace estimator eps^T (df/dx) eps, E[eps eps^T] = I, the probes fixed
 // along the path (as the reference `likelihood.py`), and the ODE solved by RK45 on (x, delta).
 import { pfgmKernel } from '@phys/kernels';
-import { PhysError, Tensor, ValueError, firstNonFinite, getBackend, type Denoiser, type Random } from '@phys/tensor';
+import { PhysError, Tensor, ValueError, getBackend, type Denoiser, type Random } from '@phys/tensor';
 import { SamplerRun, checkInitial, checkNumber, checkRandom } from './common.js';
 import { pfgmDrift, type NormalizedField, type PfgmDriftOptions } from './pfgm.js';
 import { integrateRk45, type OdeFunction } from './rk45.js';
@@ -243,7 +243,7 @@ export async function pfgmLogLikelihood<C = unknown>(field: NormalizedField<C>, 
     const v = await field(xs, zs, options.cond);
     nfe++;
     const out = pfgmDrift(v, zs, options);
-    const j = firstNonFinite(out.data);
+    const j = getBackend().firstNonFinite(out);
     if (j >= 0) throw new LikelihoodError(`PFGM drift is ${String(out.data[j])} at flat index ${j} (step ${steps}, z = ${z})`);
     return out;
   };

@@ -73,6 +73,12 @@ export interface Backend {
    * @throws ValueError when a word of `draw` is not a uint32.
    */
   philoxNormal(out: Tensor, draw: PhiloxCall): Tensor;
+
+  /**
+   * Flat index of the first NaN or +-Infinity in `x`, or -1: the check samplers run on every
+   * denoiser output (same answer as {@link firstNonFinite} of `x.data` on every backend).
+   */
+  firstNonFinite(x: Tensor): number;
 }
 
 let current: Backend | undefined;

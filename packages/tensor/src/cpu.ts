@@ -1,4 +1,5 @@
 import type { Backend, Coef, Matrix64 } from './backend.js';
+import { firstNonFinite } from './check.js';
 import { ShapeError, ValueError } from './errors.js';
 import { checkPhiloxCall, fillPhiloxNormal, type PhiloxCall } from './philox-stream.js';
 import { Tensor, allocate, assertSameShape, formatShape } from './tensor.js';
@@ -219,5 +220,9 @@ export class CpuBackend implements Backend {
   philoxNormal(out: Tensor, draw: PhiloxCall): Tensor {
     checkPhiloxCall(draw);
     return fillPhiloxNormal(out, draw);
+  }
+
+  firstNonFinite(x: Tensor): number {
+    return firstNonFinite(x.data);
   }
 }

@@ -68,6 +68,25 @@ export function referenceSuite(backends: [string, Backend][]): void {
       expect(Array.from(be.weightedSum(w, y).data)).toEqual([2, 2, 0, 0]);
     });
 
+    it('finds the first non-finite value (in whole 64-byte blocks and in the tail)', () => {
+      for (const dtype of ['float32', 'float64'] as const) {
+        for (const size of [1, 7, 8, 16, 17, 64, 100, 4099]) {
+          const x = rng.normal([1, size], dtype);
+          expect(be.firstNonFinite(x)).toBe(-1);
+          for (const bad of [NaN, Infinity, -Infinity]) {
+            for (const at of new Set([0, size >> 1, size - 1])) {
+              const y = x.clone();
+              y.data[at] = bad;
+              if (at + 3 < size) y.data[at + 3] = -bad;
+              expect(be.firstNonFinite(y)).toBe(at);
+            }
+          }
+        }
+      }
+      // Large finite values whose sum would overflow are not reported.
+      expect(be.firstNonFinite(Tensor.from(Array.from({ length: 64 }, () => 3e38), [2, 32]))).toBe(-1);
+    });
+
     it('fills Philox normals: Box-Muller on the words of block 0 of (0, call, sampleOffset + row, stream)', () => {
       const draw = { key0: 5, key1: 6, call: 2, sampleOffset: 10, stream: 1 };
       const out = be.philoxNormal(Tensor.zeros([2, 3], 'float64'), draw);

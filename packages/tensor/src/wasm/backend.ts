@@ -9,6 +9,7 @@ import { kernelModule, type Elem } from './kernels.js';
 type Kernel = (...args: number[]) => void;
 const PAGE = 65536;
 const { log, sqrt } = Math;
+const { isFinite } = Number;
 
 /** Tuning constants, chosen by the measurements in docs/fast-path.md. */
 const TUNE = {
@@ -377,6 +378,22 @@ export class WasmBackend implements Backend {
     const out = allocate(w.rows * N, y.dtype);
     out.set(c);
     return new Tensor(out, [w.rows, ...y.shape.slice(1)]);
+  }
+
+  firstNonFinite(x: Tensor): number {
+    if (x.size < this.minElements) return this.cpu.firstNonFinite(x);
+    const e = elemOf(x);
+    const per = 64 / esize(e);
+    const blocks = Math.floor(x.size / per);
+    const [px, po] = this.layout([blocks * 64, 16]);
+    this.view(e, px!, blocks * per).set(x.data.subarray(0, blocks * per));
+    this.k[`nonfinite_${e}`]!(px!, blocks, po!);
+    // A NaN lane means a non-finite value in the blocks; the tail (< one block) is checked here.
+    const probe = this.view(e, po!, 16 / esize(e));
+    let clean = true;
+    for (const v of probe) clean &&= v === 0;
+    for (let i = blocks * per; i < x.size && clean; i++) clean = isFinite(x.data[i]!);
+    return clean ? -1 : this.cpu.firstNonFinite(x);
   }
 
   philoxNormal(out: Tensor, draw: PhiloxCall): Tensor {

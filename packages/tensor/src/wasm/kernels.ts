@@ -126,6 +126,29 @@ function rowReduceDef(t: Elem, kind: 'dot' | 'sum'): FunctionDef {
 }
 
 /**
+ * nonfinite_{t}(x, blocks, out): the finiteness probe behind `firstNonFinite`. Sums v * 0 over
+ * `blocks` blocks of 64 bytes (16 float32 or 8 float64 values) in four vector accumulators, in the
+ * input's own precision, and stores the 16-byte sum of the accumulators at `out`: a lane is NaN
+ * exactly when some value was NaN or +-Infinity (v * 0 is +-0 for every finite v).
+ */
+function nonFiniteDef(t: Elem): FunctionDef {
+  const f = new Fn();
+  const [x, blocks, out] = [f.param(I32), f.param(I32), f.param(I32)];
+  const [p, end] = [f.local(I32), f.local(I32)];
+  const acc = [f.local(V128), f.local(V128), f.local(V128), f.local(V128)];
+  const zero = f.local(V128);
+  const [vadd, vmul]: [Instr, Instr] = t === 'f32' ? [['f32x4.add'], ['f32x4.mul']] : [['f64x2.add'], ['f64x2.mul']];
+  const body: Instr[] = acc.flatMap((a, k) => [get(a), get(p), ['v128.load', 16 * k] as Instr, get(zero), vmul, vadd, set(a)]);
+  return f.def(`nonfinite_${t}`, [
+    ['v128.const'], set(zero),
+    ...acc.flatMap((a) => [['v128.const'] as Instr, set(a)]),
+    get(x), get(blocks), i32(6), ['i32.shl'], ['i32.add'], set(end),
+    ...loop(p, [get(x)], [get(end)], [i32(64)], body),
+    get(out), get(acc[0]!), get(acc[1]!), vadd, get(acc[2]!), get(acc[3]!), vadd, vadd, ['v128.store', 0],
+  ]);
+}
+
+/**
  * gemmnt_{t}(a, b, c, M, P, K, sa, sb, sc): C[i, j] += sum_k A[i, k] B[j, k] (C float64) for
  * i < M (M even), j < P (P multiple of 4), k < K (K even); strides in bytes. A 2 x 4 tile of f64x2
  * partial sums stays in registers while k runs.
@@ -539,7 +562,7 @@ export function kernelDefs(): FunctionDef[] {
   const defs: FunctionDef[] = [];
   for (const t of ['f32', 'f64'] as const) {
     for (let K = 1; K <= 4; K++) defs.push(lincombDef(K, t));
-    defs.push(rowReduceDef(t, 'dot'), rowReduceDef(t, 'sum'), gemmNtDef(t));
+    defs.push(rowReduceDef(t, 'dot'), rowReduceDef(t, 'sum'), nonFiniteDef(t), gemmNtDef(t));
     for (const tb of ['f32', 'f64'] as const) defs.push(gemmNnDef(t, tb));
     defs.push(philoxNormalDef(t));
   }
