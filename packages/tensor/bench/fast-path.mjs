@@ -9,7 +9,7 @@
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
-import { CpuBackend, PhiloxRng, createWasmBackend, setBackend } from '@phys/tensor';
+import { CpuBackend, PhiloxRng, WasmBackend, createWasmBackend, setBackend } from '@phys/tensor';
 
 const dist = (pkg) => new URL(`../../${pkg}/dist/index.js`, import.meta.url).href;
 let fields, kernels, samplers, onnx;
@@ -42,8 +42,9 @@ if (!wasm) {
   console.log('WebAssembly SIMD unavailable: nothing to compare');
   process.exit(0);
 }
+// 'x2': WasmBackend with threads: 2 (the calling thread and one worker on a shared memory).
 // 'ort': WasmBackend with onnxruntime's GEMM engine (2 intra-op threads, the calling one included).
-const backends = { cpu: new CpuBackend(), wasm, ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }) } : {}) };
+const backends = { cpu: new CpuBackend(), wasm, x2: new WasmBackend({ threads: 2 }), ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }) } : {}) };
 const rows = {};
 const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
 const rng = new PhiloxRng(7);
@@ -94,10 +95,10 @@ if (process.env.SKIP_PY !== '1') {
 }
 const f = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; reference: ${JSON.stringify(ref.config ?? ref)}`);
-console.log('| work | CpuBackend ms | WasmBackend ms | Wasm + ORT GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | Wasm + ORT GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of Object.entries(rows)) {
   const np = ref.numpy?.[name];
-  const best = Math.min(...[r.wasm, r.ort, r.cpu].filter((v) => v !== undefined));
-  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.ort)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} |`);
+  const best = Math.min(...[r.wasm, r.x2, r.ort, r.cpu].filter((v) => v !== undefined));
+  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} |`);
 }

@@ -1,12 +1,18 @@
 import ndarray from 'ndarray';
 import { CpuBackend, WasmBackend, ShapeError, Tensor, assertFinite, NonFiniteError, fromNdarray, toNdarray, tidy } from '../src/index.js';
+import { poolTesting } from '../src/wasm/pool.js';
 import { referenceSuite } from './reference-suite.js';
+
+// The threaded backend splits every call (minParallelWork 0) and waits for its worker to join
+// each one, so that the reference cases run partly on the worker thread.
+poolTesting.waitForWorker = true;
 
 // The reference suite runs unchanged against every backend; the WebAssembly backend with
 // minElements 0 so that even these small cases go through its kernels.
 referenceSuite([
   ['CpuBackend', new CpuBackend()],
   ['WasmBackend', new WasmBackend({ minElements: 0 })],
+  ['WasmBackend x2', new WasmBackend({ minElements: 0, threads: 2, minParallelWork: 0 })],
 ]);
 
 describe('tensor utilities', () => {

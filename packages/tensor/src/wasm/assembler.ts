@@ -266,7 +266,7 @@ export interface WasmMemory {
   grow(pages: number): number;
 }
 interface WasmApi {
-  Memory: new (descriptor: { initial: number }) => WasmMemory;
+  Memory: new (descriptor: { initial: number; maximum?: number; shared?: boolean }) => WasmMemory;
   Module: new (bytes: Uint8Array) => object;
   Instance: new (module: object, imports: object) => { exports: Record<string, unknown> };
 }
@@ -294,9 +294,14 @@ export function compileWasm(bytes: Uint8Array): object {
   }
 }
 
-/** A linear memory of `pages` 64 KiB pages (it grows on demand). */
-export function createWasmMemory(pages: number): WasmMemory {
-  return new (api().Memory)({ initial: pages });
+/**
+ * A linear memory of `pages` 64 KiB pages (it grows on demand). With `sharedMaximumPages` it is a
+ * shared memory (its buffer a SharedArrayBuffer, for worker threads) of at most that many pages, to
+ * be imported by a module assembled with the same {@link AssembleOptions.sharedMaximumPages}.
+ */
+export function createWasmMemory(pages: number, sharedMaximumPages?: number): WasmMemory {
+  const Memory = api().Memory;
+  return sharedMaximumPages === undefined ? new Memory({ initial: pages }) : new Memory({ initial: pages, maximum: sharedMaximumPages, shared: true });
 }
 
 /** Instantiates a compiled module whose single import is `env.memory`; returns its exports. */
