@@ -80,8 +80,10 @@ export interface WasmBackendOptions {
   gemm?: GemmEngine;
   /**
    * Threads that run the kernels (default 1; capped at `os.availableParallelism()`). 1 is the
-   * plain single-threaded backend: no worker, no shared memory. With 2, the backend's WebAssembly
-   * memory is shared and one `worker_threads` Worker instantiates the same kernels on it; a large
+   * plain single-threaded backend: no worker, no shared memory. With 2, the backend adds a shared
+   * WebAssembly memory and one `worker_threads` Worker that instantiates the same kernels on it
+   * (calls too small to split keep to the plain memory: V8 copies into shared memory ~2.6x slower);
+   * a large
    * kernel call (linear combinations, row reductions, softmax, small-dimension distances, GEMM,
    * normals, the finiteness probe) is split by rows between the calling thread and the worker, so
    * at most 2 threads compute (never more than `threads`). Copies between tensors and WebAssembly
@@ -125,8 +127,11 @@ export class WasmBackend implements Backend {
   /** Threads that run kernels (the calling one included): 1 or 2. */
   readonly threads: number;
   private readonly cpu = new CpuBackend();
-  private readonly memory: WasmMemory;
-  private readonly k: Record<string, Kernel>;
+  /** The memory and kernels of the current operation: `plain`, or `shared` for one split with the worker. */
+  private memory: WasmMemory;
+  private k: Record<string, Kernel>;
+  private readonly plain: { memory: WasmMemory; k: Record<string, Kernel> };
+  private readonly shared: { memory: WasmMemory; k: Record<string, Kernel> } | undefined;
   private readonly pool: WorkerPool | undefined;
 
   private readonly minElements: number;
@@ -146,14 +151,16 @@ export class WasmBackend implements Backend {
     this.engine = options.gemm;
     this.name = `wasm${this.threads > 1 ? ` x${this.threads}` : ''}${this.engine ? `+${this.engine.name}` : ''}`;
     if (!wasmSimdAvailable()) throw new Error('WasmBackend: WebAssembly SIMD128 is not available in this JavaScript engine');
+    const memory = createWasmMemory(16);
+    this.plain = { memory, k: instantiateWasm(cachedModule!, memory) as Record<string, Kernel> };
+    ({ memory: this.memory, k: this.k } = this.plain);
     if (this.threads > 1) {
+      // Operations too small to split keep to the plain memory: V8 copies into and out of a
+      // SharedArrayBuffer ~2.6x slower than into an ArrayBuffer (measured for 196k float32).
       cachedSharedModule ??= compileWasm(kernelModule(SHARED_MAX_PAGES));
-      this.memory = createWasmMemory(16, SHARED_MAX_PAGES);
-      this.k = instantiateWasm(cachedSharedModule, this.memory) as Record<string, Kernel>;
-      this.pool = new WorkerPool(cachedSharedModule, this.memory, this.k);
-    } else {
-      this.memory = createWasmMemory(16);
-      this.k = instantiateWasm(cachedModule!, this.memory) as Record<string, Kernel>;
+      const shared = createWasmMemory(16, SHARED_MAX_PAGES);
+      this.shared = { memory: shared, k: instantiateWasm(cachedSharedModule, shared) as Record<string, Kernel> };
+      this.pool = new WorkerPool(cachedSharedModule, shared, this.shared.k);
     }
   }
 
@@ -168,12 +175,23 @@ export class WasmBackend implements Backend {
   /** Runs a kernel job: split with the worker when it is large enough, else on this thread. */
   private run(job: Job): void {
     const pool = this.pool;
-    if (pool?.alive && job.units > 1 && job.work >= this.minParallelWork && pool.run(job, this.threads)) return;
+    const inShared = this.memory === this.shared?.memory;
+    if (inShared && pool?.alive && job.units > 1 && job.work >= this.minParallelWork && pool.run(job, this.threads)) return;
     runSerial(this.k[job.kernel]!, job);
   }
 
-  /** Lays out blocks of `sizes` bytes (16-byte aligned) from address 0, growing memory as needed. */
-  private layout(sizes: readonly number[]): number[] {
+  /** Whether an operation of `work` runs on the shared memory, split with the worker. */
+  private splits(work: number): boolean {
+    return this.pool?.alive === true && work >= this.minParallelWork;
+  }
+
+  /**
+   * Picks the memory for an operation of `work` (the shared one when it will be split) and lays out
+   * blocks of `sizes` bytes there (16-byte aligned) from address 0, growing it as needed.
+   */
+  private layout(sizes: readonly number[], work: number): number[] {
+    const use = this.shared && this.splits(work) ? this.shared : this.plain;
+    ({ memory: this.memory, k: this.k } = use);
     const ptrs: number[] = [];
     let top = 0;
     for (const s of sizes) {
@@ -215,7 +233,7 @@ export class WasmBackend implements Backend {
     // Distinct inputs are copied once (x + x, or out aliasing an input, cost nothing extra).
     const distinct: TensorData[] = [];
     for (const [, t] of terms) if (!distinct.includes(t.data)) distinct.push(t.data);
-    const [pc, po, ...pin] = this.layout([rows * K * 8, bytes, ...distinct.map(() => bytes)]);
+    const [pc, po, ...pin] = this.layout([rows * K * 8, bytes, ...distinct.map(() => bytes)], first.size / 16);
     const coefs = this.f64(pc!, rows * K);
     terms.forEach(([c], k) => {
       if (typeof c === 'number') for (let r = 0; r < rows; r++) coefs[r * K + k] = c;
@@ -252,7 +270,7 @@ export class WasmBackend implements Backend {
     const e = elemOf(x);
     const same = y === undefined || y.data === x.data;
     const bytes = x.size * esize(e);
-    const [px, py, po] = this.layout([bytes, same ? 0 : bytes, x.rows * 8]);
+    const [px, py, po] = this.layout([bytes, same ? 0 : bytes, x.rows * 8], x.size / 4);
     this.view(e, px!, x.size).set(x.data);
     if (!same) this.view(e, py!, x.size).set(y.data);
     const rb = x.rowSize * esize(e);
@@ -304,7 +322,7 @@ export class WasmBackend implements Backend {
     if (this.engine && m * n * k >= this.engine.minWork) return this.engine.gemm(A, B, m, n, k, true, norms && { a: norms.x, b: norms.y });
     const es = esize(e);
     const [mp, np, kp] = [roundUp(m, 2), roundUp(n, 4), roundUp(k, 2)];
-    const [pa, pb, pc, pnx, pny] = this.layout([mp * kp * es, np * kp * es, mp * np * 8, norms ? mp * 8 : 0, norms ? np * 8 : 0]);
+    const [pa, pb, pc, pnx, pny] = this.layout([mp * kp * es, np * kp * es, mp * np * 8, norms ? mp * 8 : 0, norms ? np * 8 : 0], (mp * np * kp) / 4);
     if (mp !== m || kp !== k) this.view(e, pa!, mp * kp).fill(0);
     this.putRows(e, A, pa!, m, k, kp);
     if (np !== n || kp !== k) this.view(e, pb!, np * kp).fill(0);
@@ -340,7 +358,7 @@ export class WasmBackend implements Backend {
     if (this.engine && m * n * k >= this.engine.minWork) return this.engine.gemm(A, B, m, n, k, false);
     const [sa, sb] = [esize(ea), esize(eb)];
     const [mp, np] = [roundUp(m, 2), roundUp(n, 8)];
-    const [pa, pb, pc] = this.layout([mp * k * sa, k * np * sb, mp * np * 8]);
+    const [pa, pb, pc] = this.layout([mp * k * sa, k * np * sb, mp * np * 8], (mp * np * k) / 4);
     if (mp !== m) this.view(ea, pa! + m * k * sa, k).fill(0);
     this.view(ea, pa!, m * k).set(A.subarray(0, m * k));
     if (np !== n) this.view(eb, pb!, k * np).fill(0);
@@ -400,7 +418,7 @@ export class WasmBackend implements Backend {
   private distSmall(x: Tensor, y: Tensor): Matrix64 {
     const [B, n, N] = [x.rows, y.rows, x.rowSize];
     const np = roundUp(n, 4);
-    const [px, py, po] = this.layout([B * N * 8, N * np * 8, B * np * 8]);
+    const [px, py, po] = this.layout([B * N * 8, N * np * 8, B * np * 8], B * np * N);
     this.f64(px!, B * N).set(x.data);
     const yt = this.f64(py!, N * np);
     const Y = y.data;
@@ -423,7 +441,7 @@ export class WasmBackend implements Backend {
   softmaxRows(logits: Matrix64): Float64Array {
     const { data, rows, cols } = logits;
     if (rows * cols < this.minElements) return this.cpu.softmaxRows(logits);
-    const [pd, ps] = this.layout([rows * cols * 8, rows * 16]);
+    const [pd, ps] = this.layout([rows * cols * 8, rows * 16], 4 * rows * cols);
     const mem = this.f64(pd!, rows * cols);
     mem.set(data.subarray(0, rows * cols));
     this.run({ kernel: 'softmax', calls: [[pd!, rows, cols, ps!]], units: rows, unitStride: [cols * 8, 0, 0, 16], countArg: 1, work: 4 * rows * cols });
@@ -466,7 +484,7 @@ export class WasmBackend implements Backend {
     // One 16-byte probe per chunk when split (zeroed: a chunk count of 1 writes only the first).
     const grain = Math.max(1, Math.ceil(blocks / (4 * this.threads)));
     const slots = Math.max(1, Math.ceil(blocks / grain));
-    const [px, po] = this.layout([blocks * 64, 16 * slots]);
+    const [px, po] = this.layout([blocks * 64, 16 * slots], (blocks * per) / 16);
     this.view(e, px!, blocks * per).set(x.data.subarray(0, blocks * per));
     this.f64(po!, 2 * slots).fill(0);
     this.run({ kernel: `nonfinite_${e}`, calls: [[px!, blocks, po!]], units: blocks, unitStride: [64], chunkStride: [0, 0, 16], countArg: 1, grain, work: (blocks * per) / 16 });
@@ -490,14 +508,14 @@ export class WasmBackend implements Backend {
     // Single-threaded: one chunk of normals per kernel call, copied out while in cache. Threaded:
     // rounds of TUNE.normalRound normals split between the threads in pieces of TUNE.normalPiece
     // (small pieces keep the threads' finishing times close), then copied out.
-    const threaded = this.threads > 1;
+    const threaded = this.splits(8 * out.size);
     const piece = threaded ? TUNE.normalPiece : chunk;
     const roundElems = threaded ? TUNE.normalRound : chunk;
     const longRows = rs > chunk;
     const per = longRows ? 0 : Math.floor(roundElems / rs); // rows per round
     const grain = longRows ? 1 : Math.max(1, Math.floor(piece / rs));
     const slots = longRows ? roundElems / piece : Math.ceil(per / grain);
-    const [ps, po] = this.layout([128 * slots, roundElems * es]);
+    const [ps, po] = this.layout([128 * slots, roundElems * es], 8 * out.size);
     const scratch = [0, 0, 0, 0, 0, 0, 0, 0, 0, 128];
     if (!longRows) {
       // whole rows per call
