@@ -153,11 +153,14 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
 }
 
 /**
- * The fastest CPU backend phys has: {@link WasmBackend} (WebAssembly SIMD kernels) with large
- * matrix products (GEMM-shaped fields, STF targets, matmul) in onnxruntime via
- * {@link createOrtGemm}. `undefined` where WebAssembly SIMD is unavailable.
+ * The fastest CPU backend phys has: {@link WasmBackend} (WebAssembly SIMD kernels, on `threads`
+ * threads: the caller and `threads - 1` workers) with large matrix products (GEMM-shaped fields,
+ * STF targets, matmul) in onnxruntime via {@link createOrtGemm} with the same thread count. Calls
+ * are synchronous, so the two never run at once: at most `threads` busy threads (default: the
+ * number of cores). `undefined` where WebAssembly SIMD is unavailable.
  */
 export function createFastBackend(options: OrtGemmOptions & { minElements?: number } = {}): WasmBackend | undefined {
   const { minElements, ...gemm } = options;
-  return createWasmBackend({ minElements, gemm: createOrtGemm(gemm) });
+  const threads = Math.min(options.threads ?? availableParallelism(), Math.max(1, availableParallelism()));
+  return createWasmBackend({ minElements, threads, gemm: createOrtGemm({ ...gemm, threads }) });
 }

@@ -73,7 +73,7 @@ describe('createFastBackend', () => {
   const cpu = new CpuBackend();
 
   it('names the engine it uses', () => {
-    expect(fast.name).toBe('wasm+ort2');
+    expect(fast.name).toBe('wasm x2+ort2');
   });
 
   it('computes distances like the reference, exactly 0 for coincident points (cancellation guard kept)', () => {

@@ -43,7 +43,8 @@ if (!wasm) {
   process.exit(0);
 }
 // 'x2': WasmBackend with threads: 2 (the calling thread and one worker on a shared memory).
-// 'ort': WasmBackend with onnxruntime's GEMM engine (2 intra-op threads, the calling one included).
+// 'ort': @phys/onnx createFastBackend: WasmBackend x2 with onnxruntime's GEMM engine (2 intra-op threads,
+// the calling one included; never at the same time as the WebAssembly threads).
 const backends = { cpu: new CpuBackend(), wasm, x2: new WasmBackend({ threads: 2 }), ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }) } : {}) };
 const rows = {};
 const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
@@ -95,7 +96,7 @@ if (process.env.SKIP_PY !== '1') {
 }
 const f = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; reference: ${JSON.stringify(ref.config ?? ref)}`);
-console.log('| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | Wasm + ORT GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
+console.log('| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | x2 + ORT GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of Object.entries(rows)) {
   const np = ref.numpy?.[name];
