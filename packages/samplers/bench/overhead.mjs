@@ -48,7 +48,7 @@ const ours = [
 ];
 
 // Breakdown: the passes a step is made of (CPU ms per call).
-import { firstNonFinite, getBackend } from '@phys/tensor';
+import { getBackend } from '@phys/tensor';
 const be = getBackend();
 const y = new PhiloxRng(6).normal([B, N]);
 const out = Tensor.zeros([B, N]);
@@ -56,7 +56,7 @@ const rng = new PhiloxRng(7);
 const parts = [
   await time('backend.lincomb, 2 terms (Euler update)', 1, () => be.lincomb([[0.9, x], [0.1, fixed]], out)),
   await time('backend.lincomb, 3 terms (Heun correction)', 1, () => be.lincomb([[0.5, x], [0.4, y], [0.1, fixed]], out)),
-  await time('denoiser output check (firstNonFinite)', 1, () => firstNonFinite(fixed.data)),
+  await time('denoiser output check (backend.firstNonFinite)', 1, () => be.firstNonFinite(fixed)),
   await time('PhiloxRng.normal([64, 3072])', 1, () => rng.normal([B, N])),
 ];
 
