@@ -16,6 +16,15 @@ export interface OrtGemmOptions {
    * 2^22: below it onnxruntime's call overhead and the float64 conversions eat the gain).
    */
   minWork?: number;
+  /**
+   * `'float64'` (default): float32 inputs are cast to float64 inside the graph, so every product
+   * is exact and sums are float64 (the accuracy of the WebAssembly kernels). `'float32'`: products
+   * and sums in float32 (MLAS sgemm, about twice as fast), the precision of numpy/torch float32 code
+   * and of the papers' reference implementations: an entry of A B^T is off by about
+   * sqrt(k) 2^-24 |a_i| |b_j|, so a squared distance by that much of |x|^2 + |y|^2 (entries below
+   * 2^-10 of it are recomputed exactly by the backend's cancellation guard).
+   */
+  precision?: 'float64' | 'float32';
 }
 
 /** The synchronous session of onnxruntime-node's native binding (what `InferenceSession.run` calls after a `setImmediate`). */
@@ -56,24 +65,36 @@ type Elem = 'float32' | 'float64';
 const elemOf = (d: TensorData): Elem => (d instanceof Float32Array ? 'float32' : 'float64');
 
 /**
- * `C = A B` (`transB` false) or `C = A B^T` (true) in float64 with symbolic dimensions; float32
- * inputs are cast to float64 inside the graph (exact), and with `norms` the graph also returns the
- * float64 row sums of squares of A (`NA`, `[M, 1]`) and B (`NB`, `[N, 1]`).
+ * `C = A B` (`transB` false) or `C = A B^T` (true) computed in `compute` precision with symbolic
+ * dimensions, returned as float64 `C`. Inputs of the other type are cast inside the graph (float32
+ * to float64 is exact). With `norms` the graph also returns the row sums of squares of A (`NA`,
+ * `[M, 1]`) and B (`NB`, `[N, 1]`), in the same precision, as float64.
  */
-function gemmModel(ta: Elem, tb: Elem, transB: boolean, norms: boolean): Uint8Array {
+function gemmModel(ta: Elem, tb: Elem, transB: boolean, norms: boolean, compute: Elem): Uint8Array {
   const nodes: OnnxNodeSpec[] = [];
-  const wide = (name: string, t: Elem): string => {
-    if (t === 'float64') return name;
-    nodes.push({ op: 'Cast', inputs: [name], outputs: [`${name}64`], attrs: { to: ONNX_DTYPES.float64 }, intAttrs: ['to'] });
-    return `${name}64`;
+  const cast = (from: string, to: string, type: Elem): void => {
+    nodes.push({ op: 'Cast', inputs: [from], outputs: [to], attrs: { to: ONNX_DTYPES[type] }, intAttrs: ['to'] });
   };
-  const [a, b] = [wide('A', ta), wide('B', tb)];
+  const input = (name: string, t: Elem): string => {
+    if (t === compute) return name;
+    cast(name, `${name}_c`, compute);
+    return `${name}_c`;
+  };
+  /** `name` as the float64 output `out` (a cast when computing in float32). */
+  const output = (name: string, out: string): void => {
+    if (compute === 'float64') nodes.push({ op: 'Identity', inputs: [name], outputs: [out] });
+    else cast(name, out, 'float64');
+  };
+  const [a, b] = [input('A', ta), input('B', tb)];
   // ONNX Gemm (opset 13): Y = alpha A' B' + beta C with alpha = 1 and no C input.
-  nodes.push({ op: 'Gemm', inputs: [a, b], outputs: ['C'], attrs: { transB: transB ? 1 : 0 }, intAttrs: ['transB'] });
+  nodes.push({ op: 'Gemm', inputs: [a, b], outputs: ['C_c'], attrs: { transB: transB ? 1 : 0 }, intAttrs: ['transB'] });
+  output('C_c', 'C');
   const outputs: OnnxValueInfo[] = [{ name: 'C', type: 'float64', shape: ['M', 'N'] }];
   if (norms) {
-    nodes.push({ op: 'ReduceSumSquare', inputs: [a], outputs: ['NA'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] });
-    nodes.push({ op: 'ReduceSumSquare', inputs: [b], outputs: ['NB'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] });
+    nodes.push({ op: 'ReduceSumSquare', inputs: [a], outputs: ['NA_c'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] });
+    nodes.push({ op: 'ReduceSumSquare', inputs: [b], outputs: ['NB_c'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] });
+    output('NA_c', 'NA');
+    output('NB_c', 'NB');
     outputs.push({ name: 'NA', type: 'float64', shape: ['M', 1] }, { name: 'NB', type: 'float64', shape: ['N', 1] });
   }
   return encodeOnnxModel({
@@ -90,8 +111,9 @@ function gemmModel(ta: Elem, tb: Elem, transB: boolean, norms: boolean): Uint8Ar
 /**
  * A {@link GemmEngine} for {@link WasmBackend} that runs large matrix products in onnxruntime's
  * multithreaded GEMM (MLAS, AVX-512 where the CPU has it) through onnxruntime-node, synchronously.
- * Float32 inputs are widened to float64 first, so every product is exact and sums are float64:
- * the WebAssembly backend's accuracy contract holds (distances keep their cancellation guard).
+ * By default float32 inputs are widened to float64 first, so every product is exact and sums are
+ * float64: the WebAssembly backend's accuracy contract holds (distances keep their cancellation
+ * guard). `precision: 'float32'` trades that for float32 speed (see {@link OrtGemmOptions.precision}).
  *
  * @example
  * ```ts
@@ -107,6 +129,8 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
   assertInteger(threads, 'threads', 1);
   const minWork = options.minWork ?? 2 ** 22;
   if (!(Number.isFinite(minWork) && minWork >= 0)) throw new ValueError('minWork', minWork, 'a number >= 0');
+  const precision: string = options.precision ?? 'float64';
+  if (precision !== 'float64' && precision !== 'float32') throw new ValueError('precision', precision, "'float64' or 'float32'");
   const { binding } = loadBinding();
   const sessionOptions = {
     intraOpNumThreads: Math.min(threads, cores),
@@ -123,7 +147,7 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
     const key = `${ta}/${tb}/${String(transB)}/${String(norms)}`;
     let s = sessions.get(key);
     if (!s) {
-      const bytes = gemmModel(ta, tb, transB, norms);
+      const bytes = gemmModel(ta, tb, transB, norms, precision);
       s = new binding.InferenceSession();
       s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
       sessions.set(key, s);
@@ -131,8 +155,9 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
     return s;
   };
   return {
-    name: `ort${String(sessionOptions.intraOpNumThreads)}`,
+    name: `ort${String(sessionOptions.intraOpNumThreads)}${precision === 'float32' ? '-f32' : ''}`,
     minWork,
+    exact: precision === 'float64',
     gemm(a, b, m, n, k, transB, norms) {
       const [ta, tb] = [elemOf(a), elemOf(b)];
       const c = new Float64Array(m * n);

@@ -65,6 +65,56 @@ describe('createOrtGemm', () => {
   it('rejects bad options', () => {
     expect(() => createOrtGemm({ threads: 0 })).toThrow(ValueError);
     expect(() => createOrtGemm({ minWork: -1 })).toThrow(ValueError);
+    expect(() => createOrtGemm({ precision: 'float16' as 'float32' })).toThrow(ValueError);
+  });
+});
+
+describe("createOrtGemm({ precision: 'float32' })", () => {
+  const engine = createOrtGemm({ threads: 2, precision: 'float32' });
+
+  it('says it is not exact', () => {
+    expect(engine.exact).toBe(false);
+    expect(createOrtGemm().exact).toBe(true);
+  });
+
+  it.each([
+    [3, 5, 7],
+    [64, 130, 257],
+    [16, 40, 3072],
+  ])('stays within the float32 error bound k 2^-24 sum |a||b| on [%i x %i] by [%i]-deep products', (m, n, k) => {
+    for (const transB of [true, false]) {
+      const a = rng.normal([m, k]).data;
+      const b = rng.normal(transB ? [n, k] : [k, n]).data;
+      const c = engine.gemm(a, b, m, n, k, transB);
+      const exact = naive(a, b, m, n, k, transB);
+      const absA = Float64Array.from(a, Math.abs);
+      const absB = Float64Array.from(b, Math.abs);
+      const scale = naive(absA, absB, m, n, k, transB);
+      let worst = 0;
+      let diff = 0;
+      for (let i = 0; i < c.length; i++) {
+        worst = Math.max(worst, Math.abs(c[i]! - exact[i]!) / (k * 2 ** -24 * scale[i]!));
+        diff = Math.max(diff, Math.abs(c[i]! - exact[i]!));
+      }
+      expect(worst).toBeLessThan(1);
+      if (k > 200) expect(diff).toBeGreaterThan(0); // it really is float32, not float64
+    }
+  });
+
+  it('gives distances within the float32 bound and exact zeros for coincident points', () => {
+    const fast32 = createFastBackend({ minElements: 0, minWork: 0, threads: 1, precision: 'float32' })!;
+    expect(fast32.name).toBe('wasm+ort1-f32');
+    const cpu = new CpuBackend();
+    const x = rng.normal([9, 700]);
+    const y = Tensor.from([...rng.normal([6, 700]).data, ...x.row(4)], [7, 700]);
+    const d = fast32.pairwiseSqDist(x, y);
+    const ref = cpu.pairwiseSqDist(x, y);
+    const nx = cpu.rowNormSq(x);
+    const ny = cpu.rowNormSq(y);
+    for (let i = 0; i < 9; i++) for (let j = 0; j < 7; j++) {
+      expect(Math.abs(d.data[i * 7 + j]! - ref.data[i * 7 + j]!)).toBeLessThan(700 * 2 ** -23 * (nx[i]! + ny[j]!));
+    }
+    expect(d.data[4 * 7 + 6]).toBe(0);
   });
 });
 
@@ -106,4 +156,7 @@ describe('createFastBackend', () => {
 });
 
 // The Backend reference suite of @phys/tensor, unchanged, with every product through onnxruntime.
-referenceSuite([['WasmBackend + onnxruntime GEMM', createFastBackend({ minElements: 0, minWork: 0 })!]]);
+referenceSuite([
+  ['WasmBackend + onnxruntime GEMM', createFastBackend({ minElements: 0, minWork: 0 })!],
+  ['WasmBackend + onnxruntime float32 GEMM', createFastBackend({ minElements: 0, minWork: 0, precision: 'float32' })!],
+]);

@@ -45,7 +45,13 @@ if (!wasm) {
 // 'x2': WasmBackend with threads: 2 (the calling thread and one worker on a shared memory).
 // 'ort': @phys/onnx createFastBackend: WasmBackend x2 with onnxruntime's GEMM engine (2 intra-op threads,
 // the calling one included; never at the same time as the WebAssembly threads).
-const backends = { cpu: new CpuBackend(), wasm, x2: new WasmBackend({ threads: 2 }), ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }) } : {}) };
+// 'ort32': the same with the engine in float32 (`precision: 'float32'`, numpy/torch float32 precision).
+const backends = {
+  cpu: new CpuBackend(),
+  wasm,
+  x2: new WasmBackend({ threads: 2 }),
+  ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }), ort32: onnx.createFastBackend({ threads: 2, precision: 'float32' }) } : {}),
+};
 const rows = {};
 const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
 const rng = new PhiloxRng(7);
@@ -96,10 +102,10 @@ if (process.env.SKIP_PY !== '1') {
 }
 const f = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; reference: ${JSON.stringify(ref.config ?? ref)}`);
-console.log('| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | x2 + ORT GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+console.log('| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | x2 + ORT GEMM ms | x2 + ORT float32 GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 for (const [name, r] of Object.entries(rows)) {
   const np = ref.numpy?.[name];
-  const best = Math.min(...[r.wasm, r.x2, r.ort, r.cpu].filter((v) => v !== undefined));
-  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} |`);
+  const best = Math.min(...[r.wasm, r.x2, r.ort, r.ort32, r.cpu].filter((v) => v !== undefined));
+  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(r.ort32)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} |`);
 }
