@@ -40,6 +40,19 @@ export function checkLincomb(terms: readonly (readonly [Coef, Tensor])[], out: T
 }
 
 /**
+ * Argument checks of {@link Backend.matmul} shared by every backend: 2-D operands whose inner
+ * dimensions agree; returns the product's `[m, k] x [k, n]` sizes.
+ */
+export function checkMatmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean }): { m: number; k: number; n: number } {
+    if (a.shape.length !== 2) throw new ShapeError('a', '[M, K] (2-D)', formatShape(a.shape));
+    if (b.shape.length !== 2) throw new ShapeError('b', '[K, N] (2-D)', formatShape(b.shape));
+    const [m, k] = options.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+    const [kb, n] = options.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+    if (k !== kb) throw new ShapeError('b', `inner dimension ${k} (from a ${formatShape(a.shape)})`, formatShape(b.shape));
+  return { m, k, n };
+}
+
+/**
  * The reference backend: plain TypeScript over float32 or float64 tensors (outputs take the
  * inputs' dtype), float64 accumulation. Every other backend is tested against it.
  */
@@ -128,11 +141,7 @@ export class CpuBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean } = {}): Tensor {
-    if (a.shape.length !== 2) throw new ShapeError('a', '[M, K] (2-D)', formatShape(a.shape));
-    if (b.shape.length !== 2) throw new ShapeError('b', '[K, N] (2-D)', formatShape(b.shape));
-    const [m, k] = options.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
-    const [kb, n] = options.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    if (k !== kb) throw new ShapeError('b', `inner dimension ${k} (from a ${formatShape(a.shape)})`, formatShape(b.shape));
+    const { m, k, n } = checkMatmul(a, b, options);
     const A = a.data;
     const B = b.data;
     const out = allocate(m * n, a.dtype);

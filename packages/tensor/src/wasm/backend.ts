@@ -1,5 +1,5 @@
 import type { Backend, Coef, Matrix64 } from '../backend.js';
-import { CpuBackend, checkCoef, checkLincomb } from '../cpu.js';
+import { CpuBackend, checkCoef, checkLincomb, checkMatmul } from '../cpu.js';
 import { availableParallelism } from 'node:os';
 import { ShapeError, ValueError } from '../errors.js';
 import { checkPhiloxCall, type PhiloxCall } from '../philox-stream.js';
@@ -307,11 +307,7 @@ export class WasmBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean } = {}): Tensor {
-    if (a.shape.length !== 2) throw new ShapeError('a', '[M, K] (2-D)', formatShape(a.shape));
-    if (b.shape.length !== 2) throw new ShapeError('b', '[K, N] (2-D)', formatShape(b.shape));
-    const [m, k] = options.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
-    const [kb, n] = options.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    if (k !== kb) throw new ShapeError('b', `inner dimension ${k} (from a ${formatShape(a.shape)})`, formatShape(b.shape));
+    const { m, k, n } = checkMatmul(a, b, options);
     if (m * n * k < this.minElements) return this.cpu.matmul(a, b, options);
     const A = options.transA ? transpose(a.data, k, m) : a.data;
     let c: Float64Array;
