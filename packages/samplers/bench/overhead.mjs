@@ -3,8 +3,9 @@
 // Build first: npx turbo run build --filter=@phys/samplers; run: npm run bench -w @phys/samplers
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PhiloxRng, Tensor } from '@phys/tensor';
+import { PhiloxRng, Tensor, getBackend } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
+import { cpuTime } from './cpu-time.mjs';
 import { edmStochasticSample, eulerMaruyamaSample, eulerSample, heunSample, restartSample } from '@phys/samplers';
 
 const B = 64;
@@ -20,21 +21,8 @@ const x = new PhiloxRng(2).normal([B, N]);
 const sigmas = edmSchedule({ steps: STEPS });
 
 async function time(name, steps, run) {
-  for (let w = 0; w < 2; w++) await run(); // warm-up
-  // CPU time (user + system) of this process, not wall time: the 2 shared cores are usually busy
-  // with other work, and CPU time is what the sampler itself costs.
-  const ms = [];
-  const wall = [];
-  for (let r = 0; r < REPEATS; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await run();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    ms.push((c.user + c.system) / 1000);
-  }
-  const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-  return { name, total_ms: median(ms), per_step_ms: median(ms) / steps, wall_per_step_ms: median(wall) / steps, steps };
+  const { ms, wall } = await cpuTime(run, REPEATS);
+  return { name, total_ms: ms, per_step_ms: ms / steps, wall_per_step_ms: wall / steps, steps };
 }
 
 const ours = [
@@ -48,7 +36,6 @@ const ours = [
 ];
 
 // Breakdown: the passes a step is made of (CPU ms per call).
-import { getBackend } from '@phys/tensor';
 const be = getBackend();
 const y = new PhiloxRng(6).normal([B, N]);
 const out = Tensor.zeros([B, N]);

@@ -9,6 +9,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { PhiloxRng, getBackend } from '@phys/tensor';
+import { cpuTime } from './cpu-time.mjs';
 import { featureKernel, particleGuidance, rbfKernel, referenceScale, svgdGuidance, withParticleGuidance } from '@phys/samplers';
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
@@ -17,20 +18,7 @@ const model = fileURLToPath(new URL('../../cli/models/fashion-pfgmpp-d128.onnx',
 const classifier = fileURLToPath(new URL('../../cli/models/fashion-classifier.onnx', import.meta.url));
 
 async function time(name, run, repeats = REPEATS) {
-  for (let w = 0; w < 2; w++) await run();
-  // CPU time of this process (user + system): the 2 cores are shared with other jobs.
-  const ms = [];
-  const wall = [];
-  for (let r = 0; r < repeats; r++) {
-    const c0 = process.cpuUsage();
-    const t0 = performance.now();
-    await run();
-    wall.push(performance.now() - t0);
-    const c = process.cpuUsage(c0);
-    ms.push((c.user + c.system) / 1000);
-  }
-  const median = (a) => [...a].sort((p, q) => p - q)[Math.floor(a.length / 2)];
-  return { name, ms: median(ms), wall: median(wall) };
+  return { name, ...(await cpuTime(run, repeats)) };
 }
 
 const rows = [];
