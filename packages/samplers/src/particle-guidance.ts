@@ -2,7 +2,7 @@
 // permutation-invariant log-potential log Phi_t(x_1..x_n) is added to every sample's score
 // (Eq. 6.1). It is composed into a Denoiser, so every sampler of this package runs it unchanged.
 import { Tensor, ValueError, ShapeError, formatShape, getBackend, type Denoiser } from '@phys/tensor';
-import { rbfKernel, type GuidanceContext, type ParticleKernel } from './particle-guidance-kernels.js';
+import { rbfKernel, type GuidanceContext, type KernelEvaluation, type ParticleKernel } from './particle-guidance-kernels.js';
 
 const { sqrt } = Math;
 
@@ -143,18 +143,36 @@ export function particleGuidance(options: ParticleGuidanceOptions): ParticleGuid
       const a = rowScales(alpha, sigma);
       if (a === null || g === 1) return null;
       const out = Tensor.zeros(x.shape, x.dtype);
-      for (let start = 0; start < x.rows; start += g) {
-        const end = start + g;
-        const ag = a.subarray(start, end);
-        if (ag.every((v) => v === 0)) continue;
-        const context: GuidanceContext = { sigma: sigma.subarray(start, end), denoised: denoised.sliceRows(start, end), cond };
-        const { repulsion } = await kernel.evaluate(x.sliceRows(start, end), context);
-        checkTerm(repulsion, g, x.rowSize, `${kernel.name} repulsion`);
+      await forEachGroup(kernel, { x, sigma, denoised, cond }, g, a, (start, end, ag, { repulsion }) => {
         getBackend().scaleRows(repulsion.reshape([g, ...x.shape.slice(1)]), ag, out.sliceRows(start, end));
-      }
+      });
       return out;
     },
   };
+}
+
+/**
+ * The group loop of the fixed-potential guidances: for each group of `g` rows whose scales `a` are
+ * not all 0, evaluates `kernel` on the group (its repulsion checked) and hands it to `body` with
+ * the group's rows `[start, end)` and scales.
+ */
+async function forEachGroup(
+  kernel: ParticleKernel,
+  batch: { x: Tensor; sigma: Float64Array; denoised: Tensor; cond: unknown },
+  g: number,
+  a: Float64Array,
+  body: (start: number, end: number, ag: Float64Array, evaluation: KernelEvaluation) => void,
+): Promise<void> {
+  const { x, sigma, denoised, cond } = batch;
+  for (let start = 0; start < x.rows; start += g) {
+    const end = start + g;
+    const ag = a.subarray(start, end);
+    if (ag.every((v) => v === 0)) continue;
+    const context: GuidanceContext = { sigma: sigma.subarray(start, end), denoised: denoised.sliceRows(start, end), cond };
+    const evaluation = await kernel.evaluate(x.sliceRows(start, end), context);
+    checkTerm(evaluation.repulsion, g, x.rowSize, `${kernel.name} repulsion`);
+    body(start, end, ag, evaluation);
+  }
 }
 
 function checkTerm(t: Tensor, rows: number, rowSize: number, what: string): void {
@@ -192,17 +210,11 @@ export function svgdGuidance(options: SvgdGuidanceOptions): ParticleGuidance {
       const negInv = inv.map((v) => -v);
       const scores = backend.lincomb([[inv, denoised], [negInv, x]]);
       const out = Tensor.zeros(x.shape, x.dtype);
-      for (let start = 0; start < x.rows; start += g) {
-        const end = start + g;
-        const ag = a.subarray(start, end);
-        if (ag.every((v) => v === 0)) continue;
-        const context: GuidanceContext = { sigma: sigma.subarray(start, end), denoised: denoised.sliceRows(start, end), cond };
-        const { weights, repulsion } = await kernel.evaluate(x.sliceRows(start, end), context);
-        checkTerm(repulsion, g, x.rowSize, `${kernel.name} repulsion`);
+      await forEachGroup(kernel, { x, sigma, denoised, cond }, g, a, (start, end, ag, { weights, repulsion }) => {
         if (weights.rows !== g || weights.cols !== g) throw new ShapeError(`${kernel.name} weights`, `${g} x ${g}`, `${weights.rows} x ${weights.cols}`);
         const smoothed = backend.weightedSum(weights, scores.sliceRows(start, end));
         backend.lincomb([[ag, smoothed], [ag, repulsion.reshape(smoothed.shape)]], out.sliceRows(start, end));
-      }
+      });
       return out;
     },
   };
