@@ -31,9 +31,7 @@ import argparse
 import json
 import math
 import os
-import subprocess
 import sys
-import tempfile
 import time
 
 import numpy as np
@@ -42,7 +40,9 @@ from torch import nn
 import torch.nn.functional as F
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
+sys.path.insert(0, os.path.join(HERE, ".."))
+from onnx_tools import REPO, run_with_onnxruntime_node, set_metadata  # noqa: E402
+
 OUT_DIR = os.path.join(REPO, "examples", "models", "disco")
 
 RADIUS = 3.0
@@ -340,59 +340,6 @@ def evaluate(den, base, prior, args, data):
 
 # ---------------------------------------------------------------- export
 
-def set_metadata(path, props):
-    import onnx
-
-    model = onnx.load(path)
-    del model.metadata_props[:]
-    for key, value in props.items():
-        e = model.metadata_props.add()
-        e.key, e.value = key, str(value)
-    onnx.checker.check_model(model)
-    onnx.save(model, path)
-
-
-_NODE_CHECK = r"""
-const fs = require('fs');
-const ort = require(process.env.ORT_PATH);
-const spec = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
-(async () => {
-  const session = await ort.InferenceSession.create(spec.model, { intraOpNumThreads: 1 });
-  const feeds = {};
-  for (const inp of spec.inputs) {
-    const buf = fs.readFileSync(inp.file);
-    const data = inp.type === 'int64'
-      ? BigInt64Array.from(new BigInt64Array(buf.buffer, buf.byteOffset, buf.byteLength / 8))
-      : Float32Array.from(new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4));
-    feeds[inp.name] = new ort.Tensor(inp.type, data, inp.shape);
-  }
-  const out = await session.run(feeds);
-  const o = out[spec.output];
-  fs.writeFileSync(spec.dir + '/out.bin', Buffer.from(o.data.buffer, o.data.byteOffset, o.data.byteLength));
-  console.log(JSON.stringify(o.dims));
-})().catch((e) => { console.error(e); process.exit(1); });
-"""
-
-
-def run_node(path, inputs, output):
-    """Runs an ONNX file in onnxruntime-node from the repo's node_modules (cross-check)."""
-    with tempfile.TemporaryDirectory() as d:
-        spec = {"model": path, "dir": d, "output": output, "inputs": []}
-        for name, arr in inputs.items():
-            typ = "int64" if arr.dtype == np.int64 else "float32"
-            arr = np.ascontiguousarray(arr, dtype=np.int64 if typ == "int64" else np.float32)
-            f = os.path.join(d, name + ".bin")
-            arr.tofile(f)
-            spec["inputs"].append({"name": name, "file": f, "shape": list(arr.shape), "type": typ})
-        with open(os.path.join(d, "spec.json"), "w") as fh:
-            json.dump(spec, fh)
-        env = dict(os.environ, ORT_PATH=os.path.join(REPO, "node_modules", "onnxruntime-node"))
-        res = subprocess.run(["node", "-e", _NODE_CHECK, os.path.join(d, "spec.json")], env=env,
-                             capture_output=True, text=True, check=True)
-        dims = json.loads(res.stdout.strip().splitlines()[-1])
-        return np.fromfile(os.path.join(d, "out.bin"), dtype=np.float32).reshape(dims)
-
-
 def export(module, args_in, names_in, name_out, path, props, check_inputs):
     dyn = {n: {0: "batch"} for n in names_in}
     dyn[name_out] = {0: "batch"}
@@ -401,7 +348,7 @@ def export(module, args_in, names_in, name_out, path, props, check_inputs):
     set_metadata(path, props)
     with torch.no_grad():
         ref = module(*[torch.from_numpy(check_inputs[n]) for n in names_in]).numpy()
-    got = run_node(path, check_inputs, name_out)
+    got = run_with_onnxruntime_node(path, check_inputs, [name_out])[name_out]
     diff = float(np.abs(got - ref).max())
     print(f"  {os.path.basename(path)}: {os.path.getsize(path)} bytes, onnxruntime-node vs torch max |diff| {diff:.2e}")
     if not diff < 1e-4:

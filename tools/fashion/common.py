@@ -1,23 +1,22 @@
-"""Shared helpers for the Fashion-MNIST tools: data loading, a tiny PNG writer,
-ONNX metadata and an onnxruntime-node cross-check.
+"""Shared helpers for the Fashion-MNIST tools: data loading and a tiny PNG writer; the ONNX
+metadata writer and the onnxruntime-node cross-check come from tools/onnx_tools.py.
 
 Run with Debian's interpreter (/usr/bin/python3: torch, numpy, onnx). Nothing here is
 a runtime dependency of any npm package.
 """
 
 import gzip
-import json
 import os
 import struct
-import subprocess
-import tempfile
+import sys
 import zlib
 
 import numpy as np
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from onnx_tools import REPO, run_with_onnxruntime_node, set_metadata  # noqa: E402,F401  (re-exported)
+
 DATA_DIR = os.environ.get("FASHION_MNIST_DIR", "/usr/share/datasets/fashion-mnist")
-HERE = os.path.dirname(os.path.abspath(__file__))
-REPO = os.path.abspath(os.path.join(HERE, "..", ".."))
 MODELS_DIR = os.path.join(REPO, "packages", "cli", "models")
 
 CLASSES = [
@@ -74,76 +73,3 @@ def save_grid(path, images, ncol=8, pad=2, scale=2):
     if scale > 1:
         grid = grid.repeat(scale, axis=0).repeat(scale, axis=1)
     write_png_gray(path, grid)
-
-
-def set_metadata(onnx_path, props, output_shapes=None):
-    """Writes string metadata_props into an ONNX file (our phys.* convention).
-
-    output_shapes: optional {name: [dim, ...]} (str = symbolic, int = fixed) replacing the
-    exporter's generated symbolic output dims (e.g. 'Adddenoised_dim_1') with the real ones.
-    """
-    import onnx
-
-    model = onnx.load(onnx_path)
-    for out in model.graph.output:
-        if output_shapes and out.name in output_shapes:
-            dims = out.type.tensor_type.shape.dim
-            for d, v in zip(dims, output_shapes[out.name]):
-                if isinstance(v, str):
-                    d.dim_param = v
-                else:
-                    d.dim_value = v
-    del model.metadata_props[:]
-    for key, value in props.items():
-        entry = model.metadata_props.add()
-        entry.key = key
-        entry.value = str(value)
-    onnx.checker.check_model(model)
-    onnx.save(model, onnx_path)
-
-
-_NODE_CHECK = r"""
-const fs = require('fs');
-const ort = require(process.env.ORT_PATH);
-const spec = JSON.parse(fs.readFileSync(process.argv[1], 'utf8'));
-(async () => {
-  const session = await ort.InferenceSession.create(spec.model, { intraOpNumThreads: 1 });
-  const feeds = {};
-  for (const inp of spec.inputs) {
-    const buf = fs.readFileSync(inp.file);
-    const data = new Float32Array(buf.buffer, buf.byteOffset, buf.byteLength / 4);
-    feeds[inp.name] = new ort.Tensor('float32', Float32Array.from(data), inp.shape);
-  }
-  const out = await session.run(feeds);
-  const result = {};
-  for (const name of spec.outputs) {
-    fs.writeFileSync(spec.dir + '/' + name + '.bin', Buffer.from(out[name].data.buffer));
-    result[name] = out[name].dims;
-  }
-  console.log(JSON.stringify(result));
-})().catch((e) => { console.error(e); process.exit(1); });
-"""
-
-
-def run_with_onnxruntime_node(onnx_path, inputs, output_names):
-    """Runs an ONNX model with onnxruntime-node from the repo's node_modules.
-
-    inputs: dict name -> float32 numpy array. Returns dict name -> numpy array.
-    """
-    ort_path = os.path.join(REPO, "node_modules", "onnxruntime-node")
-    with tempfile.TemporaryDirectory() as d:
-        spec = {"model": onnx_path, "dir": d, "outputs": output_names, "inputs": []}
-        for name, arr in inputs.items():
-            arr = np.ascontiguousarray(arr, dtype=np.float32)
-            file = os.path.join(d, name + ".in.bin")
-            arr.tofile(file)
-            spec["inputs"].append({"name": name, "file": file, "shape": list(arr.shape)})
-        spec_path = os.path.join(d, "spec.json")
-        with open(spec_path, "w") as f:
-            json.dump(spec, f)
-        env = dict(os.environ, ORT_PATH=ort_path)
-        res = subprocess.run(["node", "-e", _NODE_CHECK, spec_path], env=env,
-                             capture_output=True, text=True, check=True)
-        dims = json.loads(res.stdout.strip().splitlines()[-1])
-        return {name: np.fromfile(os.path.join(d, name + ".bin"), dtype=np.float32).reshape(dims[name])
-                for name in output_names}
