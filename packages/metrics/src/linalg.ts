@@ -99,19 +99,25 @@ const WASM_MIN_WORK = 32768;
  */
 export function gemmABt(A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: GemmOptions = {}): void {
   if (m === 0 || p === 0) return;
+  const resolved: ResolvedGemmOptions = {
+    accumulate: options.accumulate ?? false,
+    lowerOnly: options.lowerOnly ?? false,
+    start: options.start,
+    lda: options.lda ?? K,
+    ldb: options.ldb ?? K,
+    ldc: options.ldc ?? p,
+    alpha: options.alpha ?? 1,
+  };
   const k = wasmKernels();
-  if (k && m * p * K >= WASM_MIN_WORK) gemmWasm(k, A, B, C, m, p, K, options);
-  else gemmJs(A, B, C, m, p, K, options);
+  if (k && m * p * K >= WASM_MIN_WORK) gemmWasm(k, A, B, C, m, p, K, resolved);
+  else gemmJs(A, B, C, m, p, K, resolved);
 }
 
-function gemmJs(A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: GemmOptions): void {
-  const acc = options.accumulate ?? false;
-  const lowerOnly = options.lowerOnly ?? false;
-  const start = options.start;
-  const lda = options.lda ?? K;
-  const ldb = options.ldb ?? K;
-  const ldc = options.ldc ?? p;
-  const alpha = options.alpha ?? 1;
+/** {@link GemmOptions} with the defaults filled in (by {@link gemmABt}, for both implementations). */
+type ResolvedGemmOptions = Required<Omit<GemmOptions, 'start'>> & Pick<GemmOptions, 'start'>;
+
+function gemmJs(A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: ResolvedGemmOptions): void {
+  const { accumulate: acc, lowerOnly, start, lda, ldb, ldc, alpha } = options;
   const BI = 64;
   for (let ib = 0; ib < m; ib += BI) {
     const ie = Math.min(m, ib + BI);
@@ -161,14 +167,8 @@ const KC = 256;
 const IB = 64;
 const JB = 256;
 
-function gemmWasm(k: NonNullable<ReturnType<typeof wasmKernels>>, A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: GemmOptions): void {
-  const acc = options.accumulate ?? false;
-  const lowerOnly = options.lowerOnly ?? false;
-  const start = options.start;
-  const lda = options.lda ?? K;
-  const ldb = options.ldb ?? K;
-  const ldc = options.ldc ?? p;
-  const alpha = options.alpha ?? 1;
+function gemmWasm(k: NonNullable<ReturnType<typeof wasmKernels>>, A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: ResolvedGemmOptions): void {
+  const { accumulate: acc, lowerOnly, start, lda, ldb, ldc, alpha } = options;
   const same = A === B && lda === ldb && m === p && alpha === 1;
   // Padded copies: rows of A to a multiple of 2, rows of B and columns of C to a multiple of 4,
   // K to a multiple of 2; the padding is zero, so the kernel needs no edge cases.
