@@ -18,6 +18,28 @@ function toByte(v: number, lo: number, hi: number): number {
   return t < 0 ? 0 : t > 255 ? 255 : t;
 }
 
+/** Width and height of the grid image of `g`. */
+function gridSize(g: GridLayout): [number, number] {
+  const rows = Math.ceil(g.count / g.cols);
+  return [g.cols * g.width + (g.cols + 1) * g.pad, rows * g.height + (rows + 1) * g.pad];
+}
+
+/**
+ * Calls `visit(t, pixel, c)` for every value of the `[B, C, H, W]` batch of `g`: `t` is its index
+ * in the batch, `pixel` the index of its pixel in a grid image `gridWidth` pixels wide, `c` its
+ * channel.
+ */
+function forEachTileValue(g: GridLayout, gridWidth: number, visit: (t: number, pixel: number, c: number) => void): void {
+  const { count, cols, channels, height, width, pad } = g;
+  for (let b = 0; b < count; b++) {
+    const ox = pad + (b % cols) * (width + pad);
+    const oy = pad + Math.floor(b / cols) * (height + pad);
+    for (let c = 0; c < channels; c++)
+      for (let y = 0; y < height; y++)
+        for (let xx = 0; xx < width; xx++) visit(((b * channels + c) * height + y) * width + xx, (oy + y) * gridWidth + ox + xx, c);
+  }
+}
+
 /**
  * Tiles a batch `[B, C, H, W]` (C = 1 or 3) with values in `range` into one image with `pad`
  * pixels of black between tiles; the layout is recorded as a tEXt chunk.
@@ -27,22 +49,12 @@ export function tileGrid(x: Tensor, range: readonly [number, number], pad = 2): 
     throw new ValueError('images', x.shape, 'a batch of shape [B, C, H, W] with C = 1 or 3');
   }
   const [count, channels, height, width] = x.shape as [number, 1 | 3, number, number];
-  const cols = Math.ceil(Math.sqrt(count));
-  const rows = Math.ceil(count / cols);
-  const W = cols * width + (cols + 1) * pad;
-  const H = rows * height + (rows + 1) * pad;
+  const layout: GridLayout = { count, cols: Math.ceil(Math.sqrt(count)), channels, height, width, pad };
+  const [W, H] = gridSize(layout);
   const data = new Uint8Array(W * H * channels);
-  for (let b = 0; b < count; b++) {
-    const ox = pad + (b % cols) * (width + pad);
-    const oy = pad + Math.floor(b / cols) * (height + pad);
-    for (let c = 0; c < channels; c++)
-      for (let y = 0; y < height; y++)
-        for (let xx = 0; xx < width; xx++) {
-          const v = x.data[((b * channels + c) * height + y) * width + xx]!;
-          data[((oy + y) * W + ox + xx) * channels + c] = toByte(v, range[0], range[1]);
-        }
-  }
-  const layout: GridLayout = { count, cols, channels, height, width, pad };
+  forEachTileValue(layout, W, (t, pixel, c) => {
+    data[pixel * channels + c] = toByte(x.data[t]!, range[0], range[1]);
+  });
   return { width: W, height: H, channels, data, text: { [KEY]: JSON.stringify(layout) } };
 }
 
@@ -51,21 +63,14 @@ export function untileGrid(img: Image8, range: readonly [number, number], layout
   const stored = img.text?.[KEY];
   const g = layout ?? (stored ? (JSON.parse(stored) as GridLayout) : undefined);
   if (!g) throw new ValueError('grid', 'no phys.grid layout', 'a PNG written by phys sample, or --tile/--count options');
-  const { count, cols, channels, height, width, pad } = g;
-  const rows = Math.ceil(count / cols);
-  if (img.width < cols * width + (cols + 1) * pad || img.height < rows * height + (rows + 1) * pad) {
+  const { count, channels, height, width } = g;
+  const [W, H] = gridSize(g);
+  if (img.width < W || img.height < H) {
     throw new ValueError('grid', `${img.width}x${img.height}`, `an image large enough for ${count} tiles of ${width}x${height}`);
   }
   const out = Tensor.zeros([count, channels, height, width]);
-  for (let b = 0; b < count; b++) {
-    const ox = pad + (b % cols) * (width + pad);
-    const oy = pad + Math.floor(b / cols) * (height + pad);
-    for (let c = 0; c < channels; c++)
-      for (let y = 0; y < height; y++)
-        for (let xx = 0; xx < width; xx++) {
-          const src = ((oy + y) * img.width + ox + xx) * img.channels + Math.min(c, img.channels - 1);
-          out.data[((b * channels + c) * height + y) * width + xx] = range[0] + (img.data[src]! / 255) * (range[1] - range[0]);
-        }
-  }
+  forEachTileValue(g, img.width, (t, pixel, c) => {
+    out.data[t] = range[0] + (img.data[pixel * img.channels + Math.min(c, img.channels - 1)]! / 255) * (range[1] - range[0]);
+  });
   return out;
 }
