@@ -80,21 +80,21 @@ function gemmModel(ta: Elem, tb: Elem, transB: boolean, norms: boolean, compute:
     cast(name, `${name}_c`, compute);
     return `${name}_c`;
   };
-  /** `name` as the float64 output `out` (a cast when computing in float32). */
-  const output = (name: string, out: string): void => {
-    if (compute === 'float64') nodes.push({ op: 'Identity', inputs: [name], outputs: [out] });
-    else cast(name, out, 'float64');
+  /** Adds `node` producing the float64 graph output `out` (through a cast when computing in float32). */
+  const output = (node: Omit<OnnxNodeSpec, 'outputs'>, out: string): void => {
+    if (compute === 'float64') nodes.push({ ...node, outputs: [out] });
+    else {
+      nodes.push({ ...node, outputs: [`${out}_c`] });
+      cast(`${out}_c`, out, 'float64');
+    }
   };
   const [a, b] = [input('A', ta), input('B', tb)];
   // ONNX Gemm (opset 13): Y = alpha A' B' + beta C with alpha = 1 and no C input.
-  nodes.push({ op: 'Gemm', inputs: [a, b], outputs: ['C_c'], attrs: { transB: transB ? 1 : 0 }, intAttrs: ['transB'] });
-  output('C_c', 'C');
+  output({ op: 'Gemm', inputs: [a, b], attrs: { transB: transB ? 1 : 0 }, intAttrs: ['transB'] }, 'C');
   const outputs: OnnxValueInfo[] = [{ name: 'C', type: 'float64', shape: ['M', 'N'] }];
   if (norms) {
-    nodes.push({ op: 'ReduceSumSquare', inputs: [a], outputs: ['NA_c'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] });
-    nodes.push({ op: 'ReduceSumSquare', inputs: [b], outputs: ['NB_c'], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] });
-    output('NA_c', 'NA');
-    output('NB_c', 'NB');
+    output({ op: 'ReduceSumSquare', inputs: [a], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] }, 'NA');
+    output({ op: 'ReduceSumSquare', inputs: [b], attrs: { axes: [1], keepdims: 1 }, intAttrs: ['keepdims'] }, 'NB');
     outputs.push({ name: 'NA', type: 'float64', shape: ['M', 1] }, { name: 'NB', type: 'float64', shape: ['N', 1] });
   }
   return encodeOnnxModel({
@@ -186,6 +186,7 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
  */
 export function createFastBackend(options: OrtGemmOptions & { minElements?: number } = {}): WasmBackend | undefined {
   const { minElements, ...gemm } = options;
-  const threads = Math.min(options.threads ?? availableParallelism(), Math.max(1, availableParallelism()));
+  // Both parts cap the count at the cores themselves.
+  const threads = options.threads ?? availableParallelism();
   return createWasmBackend({ minElements, threads, gemm: createOrtGemm({ ...gemm, threads }) });
 }

@@ -322,9 +322,14 @@ export class WasmBackend implements Backend {
     return new Tensor(out, [m, n]);
   }
 
+  /** Whether a product of `work` multiply-adds goes to the GEMM engine. */
+  private usesEngine(work: number): boolean {
+    return this.engine !== undefined && work >= this.engine.minWork;
+  }
+
   /** C = A B^T (A [m, k], B [n, k], same element type) as a new float64 `[m, n]` array. */
   private gemmNt(e: Elem, A: TensorData, B: TensorData, m: number, n: number, k: number, norms?: { x: Float64Array; y: Float64Array }): Float64Array {
-    if (this.engine && m * n * k >= this.engine.minWork) return this.engine.gemm(A, B, m, n, k, true, norms && { a: norms.x, b: norms.y });
+    if (this.usesEngine(m * n * k)) return this.engine!.gemm(A, B, m, n, k, true, norms && { a: norms.x, b: norms.y });
     const es = esize(e);
     const [mp, np, kp] = [roundUp(m, 2), roundUp(n, 4), roundUp(k, 2)];
     const [pa, pb, pc, pnx, pny] = this.layout([mp * kp * es, np * kp * es, mp * np * 8, norms ? mp * 8 : 0, norms ? np * 8 : 0], (mp * np * kp) / 4);
@@ -360,7 +365,7 @@ export class WasmBackend implements Backend {
 
   /** C = A B (A [m, k], B [k, n]) as a new float64 `[m, n]` array. */
   private gemmNn(ea: Elem, A: TensorData, eb: Elem, B: TensorData, m: number, n: number, k: number): Float64Array {
-    if (this.engine && m * n * k >= this.engine.minWork) return this.engine.gemm(A, B, m, n, k, false);
+    if (this.usesEngine(m * n * k)) return this.engine!.gemm(A, B, m, n, k, false);
     const [sa, sb] = [esize(ea), esize(eb)];
     const [mp, np] = [roundUp(m, 2), roundUp(n, 8)];
     const [pa, pb, pc] = this.layout([mp * k * sa, k * np * sb, mp * np * 8], (mp * np * k) / 4);
@@ -396,8 +401,7 @@ export class WasmBackend implements Backend {
     // recomputed directly.
     const nx = new Float64Array(B);
     const ny = new Float64Array(n);
-    const inexact = this.engine !== undefined && this.engine.exact === false && B * n * N >= this.engine.minWork;
-    const cancel = inexact ? TUNE.cancelInexact : TUNE.cancel;
+    const cancel = this.usesEngine(B * n * N) && this.engine!.exact === false ? TUNE.cancelInexact : TUNE.cancel;
     const d = this.gemmNt(elemOf(x), x.data, y.data, B, n, N, { x: nx, y: ny });
     const X = x.data;
     const Y = y.data;
