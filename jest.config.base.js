@@ -12,6 +12,8 @@ export default function jestConfig(packageDir) {
     // Node environment sharing the main realm's typed arrays (onnxruntime-node needs it).
     testEnvironment: path.join(root, 'jest.environment.cjs'),
     testMatch: ['<rootDir>/test/**/*.test.ts'],
+    // The backend of the run (PHYS_BACKEND=cpu|wasm, default cpu): set before each test file.
+    setupFiles: [path.join(root, 'test-support/backend.ts')],
     extensionsToTreatAsEsm: ['.ts'],
     transform: {
       '^.+\\.ts$': [
@@ -21,6 +23,8 @@ export default function jestConfig(packageDir) {
     },
     moduleNameMapper: {
       '^@phys/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      // Subpath entries (`@phys/metrics/node`, `@phys/latents/onnx`) are source files of the same name.
+      '^@phys/([a-z-]+)/([a-z-]+)$': path.join(root, 'packages/$1/src/$2.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 120000,

@@ -13,7 +13,8 @@ import { edmKernel, edmSchedule } from '@phys/kernels';
 import { heunSample, restartSample } from '@phys/samplers';
 import { curvatureAlongTrajectory, edmDrift, slicedWasserstein } from '@phys/metrics';
 import { loadDenoiser } from '@phys/onnx';
-import { Latents, OnnxLatentPrior, TabularPrior, discoSample, encodeLatents, loadLatentDenoiser, loadLatentEncoder, samplePrior, switchSigma } from '@phys/latents';
+import { Latents, TabularPrior, discoSample, encodeLatents, samplePrior, switchSigma } from '@phys/latents';
+import { OnnxLatentPrior, loadLatentDenoiser, loadLatentEncoder } from '@phys/latents/onnx';
 
 const args = process.argv.slice(2);
 const n = Number(args.find((a) => /^\d+$/.test(a)) ?? 2000);

@@ -1,11 +1,5 @@
-import { setBackend } from '@phys/tensor';
-import { createFastBackend } from '@phys/onnx';
+import { selectBackend } from './backend.js';
 import { main } from './main.js';
-
-// The WebAssembly SIMD backend with onnxruntime GEMM for large products by default
-// (PHYS_BACKEND=cpu keeps the reference backend).
-const fast = process.env.PHYS_BACKEND === 'cpu' ? undefined : createFastBackend();
-if (fast) setBackend(fast);
 
 const controller = new AbortController();
 let interrupts = 0;
@@ -17,4 +11,9 @@ const onSignal = (): void => {
 process.on('SIGINT', onSignal);
 process.on('SIGTERM', onSignal);
 
-process.exitCode = await main(process.argv.slice(2), controller.signal);
+// The backend (PHYS_BACKEND: fast by default, wasm, cpu) is chosen once a command is about to run:
+// `phys --help` loads neither onnxruntime nor the WebAssembly kernels.
+process.exitCode = await main(process.argv.slice(2), controller.signal, async () => {
+  const { fallback } = await selectBackend(process.env.PHYS_BACKEND);
+  if (fallback !== undefined && process.env.PHYS_DEBUG) process.stderr.write(`phys: ${fallback}\n`);
+});

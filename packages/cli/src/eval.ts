@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClassifier, type OnnxClassifier } from '@phys/onnx';
-import { computeMetrics, inBatchSimilarity, loadFidStats, type GaussianStats } from '@phys/metrics';
+import { computeMetrics, inBatchSimilarity, type GaussianStats } from '@phys/metrics';
+import { loadFidStats } from '@phys/metrics/node';
 import type { Tensor } from '@phys/tensor';
 import { UsageError } from './errors.js';
 import { loadImages } from './images.js';

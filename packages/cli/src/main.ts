@@ -1,6 +1,5 @@
 import { PhysError } from '@phys/tensor';
 import { UsageError } from './errors.js';
-import { sampleCommand } from './sample.js';
 
 const USAGE = `Usage: phys <command> [options]
 
@@ -14,13 +13,16 @@ Run 'phys <command> --help' for the options of a command.`;
 type Command = (argv: string[], signal: AbortSignal) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
-  sample: () => Promise.resolve(sampleCommand),
+  sample: async () => (await import('./sample.js')).sampleCommand,
   eval: async () => (await import('./eval.js')).evalCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
 };
 
-/** Runs the CLI; resolves to the exit code. Errors become one line on stderr, never a stack trace. */
-export async function main(argv: string[], signal: AbortSignal): Promise<number> {
+/**
+ * Runs the CLI; resolves to the exit code. Errors become one line on stderr, never a stack trace.
+ * `prepare` runs before a command (not for `--help`): bin.ts chooses the backend there.
+ */
+export async function main(argv: string[], signal: AbortSignal, prepare?: () => Promise<void>): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help') {
     process.stdout.write(`${USAGE}\n`);
@@ -32,7 +34,9 @@ export async function main(argv: string[], signal: AbortSignal): Promise<number>
     return 2;
   }
   try {
-    return await (await load())(rest, signal);
+    const command = await load();
+    if (prepare && !rest.some((a) => a === '--help' || a === '-h')) await prepare();
+    return await command(rest, signal);
   } catch (e) {
     if (signal.aborted) {
       process.stderr.write('phys: interrupted; no output written\n');

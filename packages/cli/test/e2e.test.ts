@@ -1,7 +1,8 @@
 // End to end on the shipped model: two samplers, images in range and not constant, and closer to
 // real Fashion-MNIST than noise is, by the Frechet distance on the shipped classifier's features.
 import { edmSchedule, pfgmppKernel } from '@phys/kernels';
-import { FeatureStatistics, frechetDistance, loadFidStats } from '@phys/metrics';
+import { FeatureStatistics, frechetDistance } from '@phys/metrics';
+import { loadFidStats } from '@phys/metrics/node';
 import { loadClassifier, loadDenoiser, type OnnxClassifier, type OnnxDenoiser } from '@phys/onnx';
 import { heunSample, restartSample } from '@phys/samplers';
 import { PhiloxRng, getBackend, type Tensor } from '@phys/tensor';

@@ -13,13 +13,5 @@ export { latentsFromLogits, encodeLatents } from './encode.js';
 export type { LatentEncoder, EncodeOptions } from './encode.js';
 export { discoSample } from './disco.js';
 export type { DiscoSampleOptions, DiscoSampleResult, LatentSampler } from './disco.js';
-export { loadLatentDenoiser, loadLatentEncoder, OnnxLatentPrior, LATENT_METADATA_KEYS } from './onnx.js';
-export type {
-  LatentModelOptions,
-  LatentDenoiserOptions,
-  LatentDenoiserInfo,
-  OnnxLatentDenoiser,
-  OnnxPriorOptions,
-  LatentEncoderOptions,
-  OnnxLatentEncoder,
-} from './onnx.js';
+// The ONNX loaders (loadLatentDenoiser, loadLatentEncoder, OnnxLatentPrior) are the
+// `@phys/latents/onnx` entry, so this one never pulls in onnxruntime-node.

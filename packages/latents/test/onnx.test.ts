@@ -4,18 +4,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PhiloxRng, ShapeError, Tensor, ValueError } from '@phys/tensor';
 import { ModelSignatureError, loadDenoiser } from '@phys/onnx';
-import {
-  LatentModelError,
-  Latents,
-  OnnxLatentPrior,
-  TabularPrior,
-  encodeLatents,
-  latentSpace,
-  loadLatentDenoiser,
-  loadLatentEncoder,
-  priorLogLikelihood,
-  samplePrior,
-} from '../src/index.js';
+import { LatentModelError, Latents, TabularPrior, encodeLatents, latentSpace, priorLogLikelihood, samplePrior } from '../src/index.js';
+import { OnnxLatentPrior, loadLatentDenoiser, loadLatentEncoder } from '../src/onnx.js';
 import { chiSquareTest } from '../../../test-support/chi2.js';
 import { ringMixture } from './ring.js';
 

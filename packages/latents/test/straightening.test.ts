@@ -8,7 +8,8 @@ import { edmKernel, edmSchedule } from '@phys/kernels';
 import { heunSample } from '@phys/samplers';
 import { curvatureAlongTrajectory, edmDrift, slicedWasserstein } from '@phys/metrics';
 import { loadDenoiser, type OnnxDenoiser } from '@phys/onnx';
-import { OnnxLatentPrior, discoSample, loadLatentDenoiser, type OnnxLatentDenoiser } from '../src/index.js';
+import { discoSample } from '../src/index.js';
+import { OnnxLatentPrior, loadLatentDenoiser, type OnnxLatentDenoiser } from '../src/onnx.js';
 import { ringMixture } from './ring.js';
 
 const dir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../examples/models/disco');

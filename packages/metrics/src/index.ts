@@ -16,7 +16,7 @@ export { FeatureStatistics } from './stats.js';
 export type { GaussianStats, FeatureStatisticsState } from './stats.js';
 export { frechetDistance, frechetDistanceName } from './frechet.js';
 export type { FrechetMethod, FrechetOptions, FrechetResult, StatsLike } from './frechet.js';
-export { parseNpy, encodeNpy, readNpz, writeNpz, parseFidStats, encodeFidStats, loadFidStats, saveFidStats, crc32 } from './npz.js';
+export { parseNpy, encodeNpy, readNpz, writeNpz, parseFidStats, encodeFidStats, crc32 } from './npz.js';
 export type { NpyArray } from './npz.js';
 export { mmd2, kernelInceptionDistance, drawWithoutReplacement } from './kid.js';
 export type { MmdKernel, MmdEstimator, KidOptions, KidResult } from './kid.js';

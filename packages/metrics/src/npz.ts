@@ -1,6 +1,6 @@
-// NumPy .npy / .npz reading and writing (the format of pytorch-fid's reference statistics).
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { deflateRawSync, inflateRawSync } from 'node:zlib';
+// NumPy .npy / .npz encoding and decoding (the format of pytorch-fid's reference statistics), on
+// bytes only: platform-neutral (deflate by fflate, plain JavaScript). Files: `@phys/metrics/node`.
+import { deflateSync, inflateSync } from 'fflate';
 import { ValueError, assertFinite } from '@phys/tensor';
 import type { GaussianStats } from './stats.js';
 
@@ -180,7 +180,7 @@ export function readNpz(bytes: Uint8Array): Map<string, NpyArray> {
     const comp = bytes.subarray(dataStart, dataStart + csize);
     let raw: Uint8Array;
     if (method === 0) raw = comp;
-    else if (method === 8) raw = new Uint8Array(inflateRawSync(comp));
+    else if (method === 8) raw = inflateSync(comp);
     else throw new ValueError(`npz member ${name} compression`, method, '0 (stored) or 8 (deflate)');
     if (raw.length !== usize) throw new ValueError(`npz member ${name}`, raw.length, `${usize} bytes`);
     if (crc32(raw) !== crc) throw new ValueError(`npz member ${name}`, 'CRC mismatch', 'an intact archive');
@@ -200,7 +200,7 @@ export function writeNpz(arrays: Record<string, { data: Float64Array | Float32Ar
   for (const [key, arr] of Object.entries(arrays)) {
     const name = enc.encode(`${key}.npy`);
     const raw = encodeNpy(arr.data, arr.shape);
-    const body = compress ? new Uint8Array(deflateRawSync(raw)) : raw;
+    const body = compress ? deflateSync(raw) : raw;
     const crc = crc32(raw);
     const method = compress ? 8 : 0;
     const lh = new Uint8Array(30 + name.length);
@@ -270,31 +270,4 @@ export function parseFidStats(bytes: Uint8Array): GaussianStats {
 /** .npz bytes holding `mu` and `sigma` in float64, as pytorch-fid's `save_fid_stats` writes them. */
 export function encodeFidStats(stats: GaussianStats, options: { compress?: boolean } = {}): Uint8Array {
   return writeNpz({ mu: { data: stats.mu, shape: [stats.dim] }, sigma: { data: stats.sigma, shape: [stats.dim, stats.dim] } }, options);
-}
-
-/** Reads pytorch-fid statistics from an .npz file. */
-export function loadFidStats(path: string): GaussianStats {
-  return parseFidStats(new Uint8Array(readFileSync(path)));
-}
-
-/**
- * Writes pytorch-fid statistics to `path` atomically: the bytes go to a temporary file that is
- * renamed into place, so an interrupted run leaves no half-written file.
- */
-export function saveFidStats(path: string, stats: GaussianStats, options: { compress?: boolean } = {}): void {
-  const bytes = encodeFidStats(stats, options);
-  const tmp = `${path}.tmp-${process.pid}-${Date.now()}`;
-  try {
-    const fd = openSync(tmp, 'w');
-    try {
-      writeSync(fd, bytes);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw e;
-  }
 }

@@ -2,7 +2,8 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expectClose, flat, goldenDir, loadGolden } from '../../../test-support/golden.js';
-import { crc32, encodeFidStats, encodeNpy, loadFidStats, parseFidStats, parseNpy, readNpz, saveFidStats, writeNpz } from '../src/index.js';
+import { crc32, encodeFidStats, encodeNpy, parseFidStats, parseNpy, readNpz, writeNpz } from '../src/index.js';
+import { loadFidStats, saveFidStats } from '../src/node.js';
 
 const fid = loadGolden('metrics/fid.json');
 const case0 = fid.cases[0];

@@ -1,7 +1,11 @@
+// Large matrix products in onnxruntime through its public API only. `InferenceSession.run` is
+// asynchronous and the Backend of @phys/tensor is synchronous, so the sessions live in a worker
+// thread (gemm-worker.ts) and the caller blocks in Atomics.wait until the worker has run the graph:
+// operands are copied once into buffers transferred to the worker, results transferred back.
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
-import * as ort from 'onnxruntime-node';
+import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
 import { ValueError, assertInteger, createWasmBackend, type GemmEngine, type TensorData, type WasmBackend } from '@phys/tensor';
+import type { GemmJob, GemmReply, GemmWorkerData, Operand } from './gemm-worker.js';
 import { ONNX_DTYPES, encodeOnnxModel, type OnnxNodeSpec, type OnnxValueInfo } from './onnx-writer.js';
 
 /** Options of {@link createOrtGemm}. */
@@ -25,40 +29,6 @@ export interface OrtGemmOptions {
    * 2^-10 of it are recomputed exactly by the backend's cancellation guard).
    */
   precision?: 'float64' | 'float32';
-}
-
-/** The synchronous session of onnxruntime-node's native binding (what `InferenceSession.run` calls after a `setImmediate`). */
-interface NativeSession {
-  loadModel(buffer: ArrayBuffer, byteOffset: number, byteLength: number, options: object): void;
-  run(feeds: Record<string, ort.Tensor>, fetches: Record<string, ort.Tensor>, options: object): unknown;
-  dispose(): void;
-}
-interface NativeBinding {
-  binding: { InferenceSession: new () => NativeSession };
-  initOrt(): void;
-}
-
-let native: NativeBinding | undefined;
-
-/**
- * onnxruntime-node's native binding. Its public `InferenceSession.run` is asynchronous only in
- * name: it calls the binding's synchronous `run` after a `setImmediate`. The `Backend` interface
- * of @phys/tensor is synchronous, so the engine calls the binding directly.
- */
-function loadBinding(): NativeBinding {
-  if (native) return native;
-  let b: NativeBinding;
-  try {
-    b = createRequire(import.meta.url)('onnxruntime-node/dist/binding') as NativeBinding;
-  } catch (e) {
-    throw new Error(`createOrtGemm: cannot load onnxruntime-node's native binding (${(e as Error).message})`, { cause: e });
-  }
-  if (typeof b.initOrt !== 'function' || typeof b.binding.InferenceSession !== 'function') {
-    throw new Error('createOrtGemm: this onnxruntime-node version has no synchronous native session (tested with 1.30)');
-  }
-  b.initOrt();
-  native = b;
-  return b;
 }
 
 type Elem = 'float32' | 'float64';
@@ -108,12 +78,25 @@ function gemmModel(ta: Elem, tb: Elem, transB: boolean, norms: boolean, compute:
   });
 }
 
+/** How long the engine waits for its worker to load onnxruntime-node. */
+const START_TIMEOUT_MS = 60_000;
+
+/** The worker module: gemm-worker.js beside this file, or the built one when this file runs from source (the tests). */
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return new URL(here.endsWith('.ts') ? '../dist/gemm-worker.js' : './gemm-worker.js', here);
+}
+
 /**
  * A {@link GemmEngine} for {@link WasmBackend} that runs large matrix products in onnxruntime's
- * multithreaded GEMM (MLAS, AVX-512 where the CPU has it) through onnxruntime-node, synchronously.
+ * multithreaded GEMM (MLAS, AVX-512 where the CPU has it) through onnxruntime-node's public API.
+ * The sessions run in a worker thread; each `gemm` call copies its operands once into buffers it
+ * transfers to the worker and blocks (Atomics.wait) until the worker's `InferenceSession.run` has
+ * transferred the results back, so the engine stays synchronous (the `Backend` contract) and uses no private entry point.
  * By default float32 inputs are widened to float64 first, so every product is exact and sums are
  * float64: the WebAssembly backend's accuracy contract holds (distances keep their cancellation
  * guard). `precision: 'float32'` trades that for float32 speed (see {@link OrtGemmOptions.precision}).
+ * The worker is unref'd: it never keeps a process alive.
  *
  * @example
  * ```ts
@@ -121,7 +104,7 @@ function gemmModel(ta: Elem, tb: Elem, transB: boolean, norms: boolean, compute:
  * import { createFastBackend } from '@phys/onnx';
  * setBackend(createFastBackend()); // WebAssembly SIMD + onnxruntime GEMM for large fields
  * ```
- * @throws Error when onnxruntime-node's native binding cannot be loaded.
+ * @throws Error when onnxruntime-node does not load (not installed, no binary for this platform).
  */
 export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
   const cores = Math.max(1, availableParallelism());
@@ -131,8 +114,8 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
   if (!(Number.isFinite(minWork) && minWork >= 0)) throw new ValueError('minWork', minWork, 'a number >= 0');
   const precision: string = options.precision ?? 'float64';
   if (precision !== 'float64' && precision !== 'float32') throw new ValueError('precision', precision, "'float64' or 'float32'");
-  const { binding } = loadBinding();
   const sessionOptions = {
+    // onnxruntime counts the thread that calls run (here the worker, while the caller sleeps).
     intraOpNumThreads: Math.min(threads, cores),
     interOpNumThreads: 1,
     executionMode: 'sequential',
@@ -141,38 +124,80 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
     // Idle pool threads sleep instead of spinning between calls (they would steal the cores
     // from the WebAssembly kernels and the caller's own work).
     extra: { session: { intra_op: { allow_spinning: '0' } } },
+  } as const;
+  const worker = startWorker(sessionOptions);
+  const sent = new Set<string>();
+  // Operand buffers handed back by the worker, reused while large enough.
+  let spare: ArrayBuffer[] = [];
+  const operand = (d: TensorData, rows: number, cols: number): Operand => {
+    const bytes = rows * cols * d.BYTES_PER_ELEMENT;
+    const i = spare.findIndex((s) => s.byteLength >= bytes);
+    const buffer = i >= 0 ? spare.splice(i, 1)[0]! : new ArrayBuffer(bytes);
+    const type = elemOf(d);
+    (type === 'float32' ? new Float32Array(buffer, 0, rows * cols) : new Float64Array(buffer, 0, rows * cols)).set(d.subarray(0, rows * cols));
+    return { type, buffer, dims: [rows, cols] };
   };
-  const sessions = new Map<string, NativeSession>();
-  const session = (ta: Elem, tb: Elem, transB: boolean, norms: boolean): NativeSession => {
-    const key = `${ta}/${tb}/${String(transB)}/${String(norms)}`;
-    let s = sessions.get(key);
-    if (!s) {
-      const bytes = gemmModel(ta, tb, transB, norms, precision);
-      s = new binding.InferenceSession();
-      s.loadModel(bytes.buffer as ArrayBuffer, bytes.byteOffset, bytes.byteLength, sessionOptions);
-      sessions.set(key, s);
-    }
-    return s;
-  };
+  let id = 0;
   return {
     name: `ort${String(sessionOptions.intraOpNumThreads)}${precision === 'float32' ? '-f32' : ''}`,
     minWork,
     exact: precision === 'float64',
     gemm(a, b, m, n, k, transB, norms) {
+      if (norms && !transB) throw new ValueError('norms', 'given', 'only with transB (row norms of B [n, k])');
       const [ta, tb] = [elemOf(a), elemOf(b)];
-      const c = new Float64Array(m * n);
-      const feeds = {
-        A: new ort.Tensor(ta, a.subarray(0, m * k), [m, k]),
-        B: new ort.Tensor(tb, b.subarray(0, n * k), transB ? [n, k] : [k, n]),
+      const key = `${ta}/${tb}/${String(transB)}/${String(norms !== undefined)}`;
+      const A = operand(a, m, k);
+      const B = transB ? operand(b, n, k) : operand(b, k, n);
+      const job: GemmJob = {
+        id: ++id,
+        key,
+        ...(sent.has(key) ? {} : { model: gemmModel(ta, tb, transB, norms !== undefined, precision) }),
+        a: A,
+        b: B,
+        m,
+        n,
+        norms: norms !== undefined,
       };
-      const fetches: Record<string, ort.Tensor> = { C: new ort.Tensor('float64', c, [m, n]) };
+      sent.add(key);
+      const r = worker.call(job, [A.buffer, B.buffer]);
+      spare = [...r.buffers!];
       if (norms) {
-        if (!transB) throw new ValueError('norms', 'given', 'only with transB (row norms of B [n, k])');
-        fetches.NA = new ort.Tensor('float64', norms.a, [m, 1]);
-        fetches.NB = new ort.Tensor('float64', norms.b, [n, 1]);
+        norms.a.set(r.na!);
+        norms.b.set(r.nb!);
       }
-      session(ta, tb, transB, norms !== undefined).run(feeds, fetches, {});
-      return c;
+      return r.c!;
+    },
+  };
+}
+
+/**
+ * Starts the engine's worker and waits until it has loaded onnxruntime-node; `call` posts a job
+ * and blocks until the worker has finished it.
+ */
+function startWorker(sessionOptions: object): { call(job: GemmJob, transfer: ArrayBuffer[]): GemmReply } {
+  const signal = new Int32Array(new SharedArrayBuffer(8));
+  const { port1, port2 } = new MessageChannel();
+  const data: GemmWorkerData = { port: port2, signal, sessionOptions };
+  const worker = new Worker(workerUrl(), { workerData: data, transferList: [port2] });
+  worker.unref();
+  port1.unref();
+  const reply = (port: MessagePort): GemmReply | undefined => receiveMessageOnPort(port)?.message as GemmReply | undefined;
+  if (Atomics.wait(signal, 0, 0, START_TIMEOUT_MS) === 'timed-out') {
+    void worker.terminate();
+    throw new Error(`createOrtGemm: the onnxruntime worker did not start within ${START_TIMEOUT_MS / 1000} s`);
+  }
+  if (Atomics.load(signal, 0) !== 1) {
+    void worker.terminate();
+    throw new Error(`createOrtGemm: cannot load onnxruntime-node (${reply(port1)?.error ?? 'no reason given'})`);
+  }
+  return {
+    call(job, transfer) {
+      port1.postMessage(job, transfer);
+      // The worker answers every job (errors included) with a reply, then its id in signal[1].
+      for (let done = Atomics.load(signal, 1); done !== job.id; done = Atomics.load(signal, 1)) Atomics.wait(signal, 1, done);
+      const r = reply(port1);
+      if (!r || r.error !== undefined) throw new Error(`createOrtGemm: onnxruntime failed: ${r?.error ?? 'no reply'}`);
+      return r;
     },
   };
 }
@@ -183,6 +208,8 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
  * STF targets, matmul) in onnxruntime via {@link createOrtGemm} with the same thread count. Calls
  * are synchronous, so the two never run at once: at most `threads` busy threads (default: the
  * number of cores). `undefined` where WebAssembly SIMD is unavailable.
+ * @throws Error when onnxruntime-node does not load (then `createWasmBackend({ threads })` is the
+ * same backend without the engine; the `phys` CLI falls back to it).
  */
 export function createFastBackend(options: OrtGemmOptions & { minElements?: number } = {}): WasmBackend | undefined {
   const { minElements, ...gemm } = options;

@@ -1,5 +1,5 @@
-import { CpuBackend } from './cpu.js';
-import { createWasmBackend } from './wasm/backend.js';
+// The Backend interface and the types of its arguments: types only (no code, no imports of
+// implementations), so every backend and the registry can depend on it without a cycle.
 import type { PhiloxCall } from './philox-stream.js';
 import type { Tensor } from './tensor.js';
 
@@ -79,21 +79,4 @@ export interface Backend {
    * denoiser output (same answer as {@link firstNonFinite} of `x.data` on every backend).
    */
   firstNonFinite(x: Tensor): number;
-}
-
-let current: Backend | undefined;
-
-/** Makes `backend` the one {@link getBackend} returns (e.g. a faster backend after it loads). */
-export function setBackend(backend: Backend): void {
-  current = backend;
-}
-
-/**
- * The active backend: the one last passed to {@link setBackend}; else, when the environment
- * variable `PHYS_BACKEND` is `wasm`, the WebAssembly SIMD backend (falling back to the reference
- * when WebAssembly SIMD is unavailable); else the CPU reference backend.
- */
-export function getBackend(): Backend {
-  current ??= (process.env.PHYS_BACKEND === 'wasm' ? createWasmBackend() : undefined) ?? new CpuBackend();
-  return current;
 }

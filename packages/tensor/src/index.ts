@@ -3,7 +3,8 @@ export { assertFinite, assertPositive, assertInteger, firstNonFinite } from './c
 export type { DType, TensorData } from './tensor.js';
 export { Tensor, allocate, shapeSize, formatShape, assertShape, assertSameShape, tidy } from './tensor.js';
 export type { Backend, Coef, Matrix64 } from './backend.js';
-export { getBackend, setBackend } from './backend.js';
+export { getBackend, setBackend, registerBackend, ready, BackendRegistry } from './registry.js';
+export type { BackendFactory } from './registry.js';
 export { CpuBackend } from './cpu.js';
 export { WasmBackend, createWasmBackend, wasmSimdAvailable } from './wasm/backend.js';
 export type { GemmEngine, WasmBackendOptions } from './wasm/backend.js';

@@ -1,4 +1,4 @@
-import { getBackend } from './backend.js';
+import { getBackend } from './registry.js';
 import { ValueError, ShapeError } from './errors.js';
 import { RowStream, type PhiloxCall } from './philox-stream.js';
 import { Tensor, formatShape, shapeSize, type DType } from './tensor.js';

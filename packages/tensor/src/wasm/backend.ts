@@ -1,5 +1,6 @@
 import type { Backend, Coef, Matrix64 } from '../backend.js';
-import { CpuBackend, checkCoef, checkLincomb, checkMatmul } from '../cpu.js';
+import { checkCoef, checkLincomb, checkMatmul } from '../backend-checks.js';
+import { CpuBackend } from '../cpu.js';
 import { availableParallelism } from 'node:os';
 import { ShapeError, ValueError } from '../errors.js';
 import { checkPhiloxCall, type PhiloxCall } from '../philox-stream.js';
