@@ -6,9 +6,13 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PhiloxRng, Tensor, getBackend } from '@phys/tensor';
+import { PhiloxRng, Tensor, getBackend, CpuBackend, createWasmBackend, setBackend } from '@phys/tensor';
 import { edmKernel, pfgmppKernel } from '@phys/kernels';
 import { empiricalDenoiser, stfReferenceBatch, stfTargets } from '@phys/fields';
+
+// The libraries read no environment: as before, PHYS_BACKEND=wasm benches the WebAssembly backend,
+// anything else the CPU reference.
+setBackend(process.env.PHYS_BACKEND === 'wasm' ? createWasmBackend() : new CpuBackend());
 
 const REPS_JS = Number(process.env.REPS_JS ?? 3);
 const REPS_PY = Number(process.env.REPS_PY ?? 5);

@@ -3,10 +3,14 @@
 // Build first: npx turbo run build --filter=@phys/samplers; run: npm run bench -w @phys/samplers
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { PhiloxRng, Tensor, getBackend } from '@phys/tensor';
+import { PhiloxRng, Tensor, getBackend, CpuBackend, createWasmBackend, setBackend } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
 import { cpuTime } from './cpu-time.mjs';
 import { edmStochasticSample, eulerMaruyamaSample, eulerSample, heunSample, restartSample } from '@phys/samplers';
+
+// The libraries read no environment: as before, PHYS_BACKEND=wasm benches the WebAssembly backend,
+// anything else the CPU reference.
+setBackend(process.env.PHYS_BACKEND === 'wasm' ? createWasmBackend() : new CpuBackend());
 
 const B = 64;
 const N = 3072;

@@ -8,9 +8,13 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { PhiloxRng, getBackend } from '@phys/tensor';
+import { PhiloxRng, getBackend, CpuBackend, createWasmBackend, setBackend } from '@phys/tensor';
 import { cpuTime } from './cpu-time.mjs';
 import { featureKernel, particleGuidance, rbfKernel, referenceScale, svgdGuidance, withParticleGuidance } from '@phys/samplers';
+
+// The libraries read no environment: as before, PHYS_BACKEND=wasm benches the WebAssembly backend,
+// anything else the CPU reference.
+setBackend(process.env.PHYS_BACKEND === 'wasm' ? createWasmBackend() : new CpuBackend());
 
 const REPEATS = Number(process.env.BENCH_REPEATS ?? 15);
 const N = 64;
