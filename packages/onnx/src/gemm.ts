@@ -178,7 +178,9 @@ function startWorker(sessionOptions: object): { call(job: GemmJob, transfer: Arr
   const signal = new Int32Array(new SharedArrayBuffer(8));
   const { port1, port2 } = new MessageChannel();
   const data: GemmWorkerData = { port: port2, signal, sessionOptions };
-  const worker = new Worker(workerUrl(), { workerData: data, transferList: [port2] });
+  // The worker is a module file: a parent's `--input-type` (for `node -e`) would make it fail to start.
+  const execArgv = process.execArgv.filter((a, i, all) => !a.startsWith('--input-type') && all[i - 1] !== '--input-type');
+  const worker = new Worker(workerUrl(), { workerData: data, transferList: [port2], execArgv });
   worker.unref();
   port1.unref();
   const reply = (port: MessagePort): GemmReply | undefined => receiveMessageOnPort(port)?.message as GemmReply | undefined;
