@@ -21,6 +21,8 @@ export default function jestConfig(packageDir) {
     },
     moduleNameMapper: {
       '^@phys/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
+      // @phys/tensor's host module ("imports" of its package.json, `node` condition), from source
+      '^#tensor-platform$': path.join(root, 'packages/tensor/src/platform/node.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 120000,
