@@ -8,3 +8,4 @@ export * from './gemm';
 export * from './distance';
 export * from './softmax';
 export * from './philox';
+export * from './linalg';

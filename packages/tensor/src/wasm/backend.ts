@@ -74,6 +74,34 @@ export interface GemmEngine {
   gemm(a: TensorData, b: TensorData, m: number, n: number, k: number, transB: boolean, norms?: { a: Float64Array; b: Float64Array }): Float64Array;
 }
 
+/**
+ * The float64 linear-algebra kernels of {@link WasmBackend.withScratch} (assembly/gemm.ts and
+ * assembly/linalg.ts): arguments are byte addresses in the scratch memory, row strides in bytes.
+ */
+export interface LinalgKernels {
+  /** C[i, j] += sum_k A[i, k] B[j, k] for i < M (even), j < P (a multiple of 4), k < K (even). */
+  gemmnt_f64(a: number, b: number, c: number, M: number, P: number, K: number, sa: number, sb: number, sc: number): void;
+  /** p += A v for the symmetric m x m block at `a` (lower triangle read). */
+  symv(a: number, lda: number, m: number, v: number, p: number): void;
+  /** A -= v w^T + w v^T on the lower triangle of the m x m block at `a`. */
+  syr2(a: number, lda: number, m: number, v: number, w: number): void;
+  /** The rank-2 update A -= vs ws^T + ws vs^T (lower triangle) fused with q += A u on the updated A. */
+  fused(a: number, lda: number, m: number, vs: number, ws: number, u: number, q: number): void;
+  /** x <- x - tau (x . v) v on `rows` rows of length m (row stride ldx). */
+  reflect(x: number, ldx: number, rows: number, v: number, m: number, tau: number): void;
+  /** (z0, z1) <- (c z0 - s z1, s z0 + c z1) over nBytes / 8 (even) entries. */
+  rot(z0: number, z1: number, nBytes: number, c: number, s: number): void;
+}
+
+/** A scratch session of {@link WasmBackend.withScratch}. */
+export interface WasmScratch {
+  /** Byte address of `n` zeroed float64 slots (16-byte aligned), valid until the session ends. */
+  readonly alloc: (n: number) => number;
+  /** The whole memory as float64 (re-read it after `alloc`: growing the memory replaces the buffer). */
+  readonly heap: () => Float64Array;
+  readonly kernels: LinalgKernels;
+}
+
 /** Options of {@link WasmBackend} and {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /**
@@ -142,6 +170,8 @@ export class WasmBackend implements Backend {
 
   private readonly minElements: number;
   private readonly minParallelWork: number;
+  /** End of the blocks of the running {@link WasmBackend.withScratch} sessions (0: none). */
+  private scratchTop = 0;
   private readonly engine: GemmEngine | undefined;
 
   /**
@@ -179,6 +209,31 @@ export class WasmBackend implements Backend {
   }
 
   /**
+   * Runs `fn` with a float64 scratch allocator in this backend's (unshared) WebAssembly memory and
+   * the linear-algebra kernels that work on it (used by @phys/metrics: Cholesky, Householder
+   * tridiagonalisation, QL, Gram products). Blocks are released when `fn` returns; sessions nest,
+   * and backend operations inside a session lay out their data above its blocks.
+   */
+  withScratch<T>(fn: (scratch: WasmScratch) => T): T {
+    const mark = this.scratchTop;
+    const memory = this.plain.memory;
+    const alloc = (n: number): number => {
+      const off = align(this.scratchTop);
+      const end = off + n * 8;
+      const need = end - memory.buffer.byteLength;
+      if (need > 0) memory.grow(Math.ceil(need / PAGE));
+      new Float64Array(memory.buffer, off, n).fill(0);
+      this.scratchTop = end;
+      return off;
+    };
+    try {
+      return fn({ alloc, heap: () => new Float64Array(memory.buffer), kernels: this.plain.k as unknown as LinalgKernels });
+    } finally {
+      this.scratchTop = mark;
+    }
+  }
+
+  /**
    * Stops the worker thread of a threaded backend (later calls run on the calling thread alone,
    * same results). Not needed for a process to exit: the worker is unref'd.
    */
@@ -207,7 +262,8 @@ export class WasmBackend implements Backend {
     const use = this.shared && this.splits(work) ? this.shared : this.plain;
     ({ memory: this.memory, k: this.k } = use);
     const ptrs: number[] = [];
-    let top = 0;
+    // Above the scratch blocks of a running withScratch session (plain memory only).
+    let top = use === this.plain ? this.scratchTop : 0;
     for (const s of sizes) {
       ptrs.push(top);
       top += align(s);
