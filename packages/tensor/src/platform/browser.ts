@@ -24,7 +24,8 @@ export const platform: Platform = {
   readKernels: () => undefined,
   async fetchKernels(shared) {
     if (!host.fetch) throw new Error('@phys/tensor: no fetch() to load the WebAssembly kernels with');
-    const url = new URL(`../kernels${shared ? '-shared' : ''}.wasm`, import.meta.url);
+    // static URLs next to dist/platform/, which bundlers that handle `new URL(..., import.meta.url)` copy as assets
+    const url = shared ? new URL('../kernels-shared.wasm', import.meta.url) : new URL('../kernels.wasm', import.meta.url);
     const response = await host.fetch(url);
     if (!response.ok) throw new Error(`@phys/tensor: fetching ${url.href} gave HTTP ${response.status}`);
     return new Uint8Array(await response.arrayBuffer());
