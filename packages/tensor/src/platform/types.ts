@@ -2,7 +2,7 @@
 // the core count and worker threads. `#tensor-platform` (package.json "imports") resolves to
 // ./node.js under the `node` condition and to ./browser.js elsewhere, so the platform-neutral
 // modules never import a Node built-in.
-import type { WasmMemory, WasmModule } from '../wasm/module.js';
+import type { WasmMemory, WasmModule } from '../wasm/types.js';
 
 /** What a kernel worker receives when it starts (see ../wasm/jobs.ts for the control block). */
 export interface WorkerInit {

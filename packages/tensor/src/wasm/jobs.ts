@@ -2,7 +2,7 @@
 // a job's chunks with the same `runChunk`, so each row is computed by the same code whichever
 // thread claims it, and results do not depend on the thread count. The worker side
 // (`serveJobs`) runs in ./worker.ts; the calling side in ./pool.ts.
-import type { Kernel } from './module.js';
+import type { Kernel } from './types.js';
 
 /**
  * One kernel run over `units` rows (or other independent units), split into chunks of `grain`

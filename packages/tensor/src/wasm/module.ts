@@ -3,15 +3,9 @@
 // once per process and variant; synchronously where the host can read the bytes synchronously
 // (Node), else after `loadWasmKernels()`.
 import { platform } from '#tensor-platform';
+import type { Kernel, WasmMemory, WasmModule } from './types.js';
 
-/** A compiled WebAssembly module (opaque). */
-export type WasmModule = object;
-
-/** A WebAssembly linear memory. */
-export interface WasmMemory {
-  readonly buffer: ArrayBuffer;
-  grow(pages: number): number;
-}
+export type { Kernel, WasmMemory, WasmModule } from './types.js';
 
 // The ES2022 lib used for type checking declares no WebAssembly; these are the members used.
 interface WasmApi {
@@ -85,9 +79,6 @@ export function createWasmMemory(pages: number, shared = false): WasmMemory {
   const Memory = api().Memory;
   return shared ? new Memory({ initial: pages, maximum: SHARED_MAX_PAGES, shared: true }) : new Memory({ initial: pages });
 }
-
-/** A kernel function: byte addresses and sizes in, results in memory. */
-export type Kernel = (...args: number[]) => void;
 
 /** Instantiates the kernel module on `memory` (its single import, `env.memory`); returns the kernels by name. */
 export function instantiateKernels(module: WasmModule, memory: WasmMemory): Record<string, Kernel> {

@@ -6,7 +6,7 @@
 import { platform } from '#tensor-platform';
 import type { WorkerHandle } from '../platform/types.js';
 import { ERROR, IDLE, MAX_CALLS, NEXT, POSTED, SEQ, STATE, TAKEN, WORKED, claimChunks, createControlBlock, writeJob, type Job } from './jobs.js';
-import type { Kernel, WasmMemory, WasmModule } from './module.js';
+import type { Kernel, WasmMemory, WasmModule } from './types.js';
 
 /**
  * For tests only (not exported by the package): `waitForWorker` makes the calling thread wait until
