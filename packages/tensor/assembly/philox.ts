@@ -54,10 +54,10 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
  * Box-Muller on two f64x2 lanes (two word pairs): `w1` the first words as f64, `t2` the second
  * words' exactly reduced angles 2 w + 1 - q 2^31 (f64), where q = round(4 u2) mod 4, `odd` all
  * ones where q is odd, `cosSign` / `sinSign` the sign bits to flip. Stores (r cos, r sin) of
- * lane 0 at `dst` and of lane 1 at `dst + 32` (two f64 each).
+ * lane 0 at `dst` and of lane 1 four elements of T further (rounded once to float32 for f32).
  */
 // @ts-ignore: decorator
-@inline function boxMuller(w1: v128, t2: v128, odd: v128, cosSign: v128, sinSign: v128, dst: usize): void {
+@inline function boxMuller<T>(w1: v128, t2: v128, odd: v128, cosSign: v128, sinSign: v128, dst: usize): void {
   // log u1 = e ln2 + log m with v = w1 + 0.5 = m 2^(e + 32), m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c)
   const v = add(w1, sp(0.5));
   // e from the exponent bits: (2^52 + biased exponent) - (2^52 + 1023 + 32), exact
@@ -89,8 +89,15 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
   const swap = v128.and(v128.xor(sn, cs), odd);
   const c = v128.xor(v128.xor(cs, swap), cosSign);
   const si = v128.xor(v128.xor(sn, swap), sinSign);
-  v128.store(dst, f64x2.shuffle(c, si, 0, 2));
-  v128.store(dst, f64x2.shuffle(c, si, 1, 3), 32);
+  const lane0 = f64x2.shuffle(c, si, 0, 2);
+  const lane1 = f64x2.shuffle(c, si, 1, 3);
+  if (sizeof<T>() == 4) {
+    v128.store64_lane(dst, f32x4.demote_f64x2_zero(lane0), 0);
+    v128.store64_lane(dst, f32x4.demote_f64x2_zero(lane1), 0, 16);
+  } else {
+    v128.store(dst, lane0);
+    v128.store(dst, lane1, 32);
+  }
 }
 
 /**
@@ -99,7 +106,7 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
  * two blocks of half `h`, the Box-Muller of the pairs (first words `w`, second words).
  */
 // @ts-ignore: decorator
-@inline function boxMullerHalf(first: v128, second: v128, h: i32, dst: usize): void {
+@inline function boxMullerHalf<T>(first: v128, second: v128, h: i32, dst: usize): void {
   const d = i32x4.add(second, i32x4.splat(1 << 29));
   const q = i32x4.shr_u(d, 30);
   const low30 = i32x4.splat((1 << 30) - 1);
@@ -112,17 +119,30 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
   const zero = i32x4.splat(0);
   if (h == 0) {
     // blocks 0 and 1: dwords 0, 1; a mask widened to 64-bit lanes, a sign moved to the high dword
-    boxMuller(
+    boxMuller<T>(
       f64x2.convert_low_i32x4_u(first), f64x2.convert_low_i32x4_s(t2),
       i32x4.shuffle(odd, odd, 0, 0, 1, 1), i32x4.shuffle(zero, cosSign, 0, 4, 0, 5), i32x4.shuffle(zero, sinSign, 0, 4, 0, 5), dst,
     );
   } else {
     // blocks 2 and 3: dwords 2, 3
-    boxMuller(
+    boxMuller<T>(
       f64x2.convert_low_i32x4_u(i32x4.shuffle(first, first, 2, 3, 2, 3)), f64x2.convert_low_i32x4_s(i32x4.shuffle(t2, t2, 2, 3, 2, 3)),
       i32x4.shuffle(odd, odd, 2, 2, 3, 3), i32x4.shuffle(zero, cosSign, 0, 6, 0, 7), i32x4.shuffle(zero, sinSign, 0, 6, 0, 7), dst,
     );
   }
+}
+
+/**
+ * The 16 normals of one step (blocks 0..3, four each, in order) from the Philox words, stored as
+ * T from `dst`: Box-Muller of the pairs (x0, x1) and (x2, x3) of blocks 0, 1 (half 0) and 2, 3.
+ */
+// @ts-ignore: decorator
+@inline function storeStep<T>(x0: v128, x1: v128, x2: v128, x3: v128, dst: usize): void {
+  const es = <usize>sizeof<T>();
+  boxMullerHalf<T>(x0, x1, 0, dst);
+  boxMullerHalf<T>(x2, x3, 0, dst + 2 * es);
+  boxMullerHalf<T>(x0, x1, 1, dst + 8 * es);
+  boxMullerHalf<T>(x2, x3, 1, dst + 10 * es);
 }
 
 /**
@@ -131,8 +151,7 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
  * row's stream, i.e. Box-Muller on the words of the Philox4x32-10 blocks block0, block0 + 1, ...
  * with counter (block, call, sample0 + r, stream) and key (key0, key1). One i32x4 lane per block,
  * four consecutive blocks (16 normals) per step; the 32 x 32 -> 64-bit products come from
- * i64x2.extmul_{low,high}_i32x4_u. A step whose normals are not stored straight into `out`
- * (float32 output, a row's last partial step) goes through `scratch` (16 float64).
+ * i64x2.extmul_{low,high}_i32x4_u. A row's last partial step goes through `scratch` (16 float64).
  */
 // @ts-ignore: decorator
 @inline function philoxNormal<T>(out: usize, rows: i32, len: i32, block0: i32, call: i32, sample0: i32, stream: i32, key0: i32, key1: i32, scratch: usize): void {
@@ -169,24 +188,12 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
           kb = i32x4.add(kb, w1);
         }
       }
-      // Block b's normals 4b .. 4b + 3: Box-Muller of its pairs (x0, x1) and (x2, x3).
-      const direct = sizeof<T>() == 8 && n >= 16;
-      const dst = direct ? p : scratch;
-      boxMullerHalf(x0, x1, 0, dst);
-      boxMullerHalf(x2, x3, 0, dst + 16);
-      boxMullerHalf(x0, x1, 1, dst + 64);
-      boxMullerHalf(x2, x3, 1, dst + 80);
       if (n >= 16) {
-        if (!direct) {
-          for (let k: usize = 0; k < 4; k++) {
-            const lo = f32x4.demote_f64x2_zero(v128.load(scratch + 32 * k));
-            const hi = f32x4.demote_f64x2_zero(v128.load(scratch + 32 * k, 16));
-            v128.store(p + 16 * k, i64x2.shuffle(lo, hi, 0, 2));
-          }
-        }
+        storeStep<T>(x0, x1, x2, x3, p);
         p += 16 * es;
         n -= 16;
       } else {
+        storeStep<f64>(x0, x1, x2, x3, scratch);
         for (let i = 0; i < n; i++) {
           const v = load<f64>(scratch + (<usize>i << 3));
           if (sizeof<T>() == 4) store<f32>(p + (<usize>i << 2), <f32>v);
