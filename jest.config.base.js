@@ -25,6 +25,8 @@ export default function jestConfig(packageDir) {
       '^@phys/([a-z-]+)$': path.join(root, 'packages/$1/src/index.ts'),
       // Subpath entries (`@phys/metrics/node`, `@phys/latents/onnx`) are source files of the same name.
       '^@phys/([a-z-]+)/([a-z-]+)$': path.join(root, 'packages/$1/src/$2.ts'),
+      // @phys/tensor's host module ("imports" of its package.json, `node` condition), from source
+      '^#tensor-platform$': path.join(root, 'packages/tensor/src/platform/node.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 120000,

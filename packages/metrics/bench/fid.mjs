@@ -6,8 +6,11 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PhiloxRng, Tensor } from '@phys/tensor';
+import { CpuBackend, PhiloxRng, Tensor, createWasmBackend, setBackend } from '@phys/tensor';
 import { FeatureStatistics, frechetDistance } from '@phys/metrics';
+
+// The metrics' float64 kernels run on the active backend: the WebAssembly one here.
+setBackend(createWasmBackend() ?? new CpuBackend());
 
 const n = Number(process.argv[2] ?? 10000);
 const d = Number(process.argv[3] ?? 2048);

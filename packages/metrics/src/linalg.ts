@@ -1,7 +1,15 @@
 // Dense float64 linear algebra for the Frechet distance: Cholesky, congruence L^T S L, Householder
 // tridiagonalisation and the implicit QL eigen solver. Matrices are row-major n x n Float64Arrays.
-import { ValueError } from '@phys/tensor';
-import { wasmKernels, withScratch } from './wasm/kernels.js';
+import { ValueError, WasmBackend, getBackend } from '@phys/tensor';
+
+/**
+ * The active backend when it is the WebAssembly one: its float64 kernels (one module and memory
+ * with the tensor kernels) run the hot loops below; any other backend gets the TypeScript loops.
+ */
+function wasmBackend(): WasmBackend | undefined {
+  const backend = getBackend();
+  return backend instanceof WasmBackend ? backend : undefined;
+}
 
 /** Machine epsilon of float64 (2^-52). */
 export const EPS = 2 ** -52;
@@ -108,8 +116,8 @@ export function gemmABt(A: Float64Array, B: Float64Array, C: Float64Array, m: nu
     ldc: options.ldc ?? p,
     alpha: options.alpha ?? 1,
   };
-  const k = wasmKernels();
-  if (k && m * p * K >= WASM_MIN_WORK) gemmWasm(k, A, B, C, m, p, K, resolved);
+  const be = wasmBackend();
+  if (be && m * p * K >= WASM_MIN_WORK) gemmWasm(be, A, B, C, m, p, K, resolved);
   else gemmJs(A, B, C, m, p, K, resolved);
 }
 
@@ -167,7 +175,7 @@ const KC = 256;
 const IB = 64;
 const JB = 256;
 
-function gemmWasm(k: NonNullable<ReturnType<typeof wasmKernels>>, A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: ResolvedGemmOptions): void {
+function gemmWasm(be: WasmBackend, A: Float64Array, B: Float64Array, C: Float64Array, m: number, p: number, K: number, options: ResolvedGemmOptions): void {
   const { accumulate: acc, lowerOnly, start, lda, ldb, ldc, alpha } = options;
   const same = A === B && lda === ldb && m === p && alpha === 1;
   // Padded copies: rows of A to a multiple of 2, rows of B and columns of C to a multiple of 4,
@@ -175,7 +183,7 @@ function gemmWasm(k: NonNullable<ReturnType<typeof wasmKernels>>, A: Float64Arra
   const mP = (m + 3) & ~3;
   const pP = (p + 3) & ~3;
   const kP = (K + 1) & ~1;
-  withScratch((alloc, heap) => {
+  be.withScratch(({ alloc, heap, kernels: k }) => {
     const aOff = alloc(mP * kP);
     const bOff = same ? aOff : alloc(pP * kP);
     const cOff = alloc(mP * pP);
@@ -205,7 +213,7 @@ function gemmWasm(k: NonNullable<ReturnType<typeof wasmKernels>>, A: Float64Arra
         }
         for (let kb = lo; kb < kP; kb += KC) {
           const kl = Math.min(KC, kP - kb);
-          k.gemm(aOff + (ib * kP + kb) * 8, bOff + (jb * kP + kb) * 8, cOff + (ib * pP + jb) * 8, ie - ib, je - jb, kl * 8, kP * 8, kP * 8, pP * 8);
+          k.gemmnt_f64(aOff + (ib * kP + kb) * 8, bOff + (jb * kP + kb) * 8, cOff + (ib * pP + jb) * 8, ie - ib, je - jb, kl, kP * 8, kP * 8, pP * 8);
         }
       }
     }
@@ -257,8 +265,8 @@ export interface Tridiagonal {
  * returned for back-transformation. Cost 4/3 n^3 flops.
  */
 export function tridiagonalize(a: Float64Array, n: number, keepVectors = false): Tridiagonal {
-  const k = wasmKernels();
-  if (k && n >= 32) return tridiagonalizeFused(k, a, n, keepVectors);
+  const be = wasmBackend();
+  if (be && n >= 32) return tridiagonalizeFused(be, a, n, keepVectors);
   const v = new Float64Array(n);
   const p = new Float64Array(n);
   return householderSteps(a, n, keepVectors, v, p, (o, m) => {
@@ -303,8 +311,8 @@ function toW(p: Float64Array, v: Float64Array, m: number, tau: number): void {
  * column o of the block is updated first (it holds the next reflector), then one kernel pass
  * updates the rest of the block and accumulates A v' for the next reflector v'.
  */
-function tridiagonalizeFused(k: NonNullable<ReturnType<typeof wasmKernels>>, a: Float64Array, n: number, keepVectors: boolean): Tridiagonal {
-  return withScratch((alloc, heap) => {
+function tridiagonalizeFused(be: WasmBackend, a: Float64Array, n: number, keepVectors: boolean): Tridiagonal {
+  return be.withScratch(({ alloc, heap, kernels: k }) => {
     const aOff = alloc(n * n);
     const bufs = [alloc(n + 2), alloc(n + 2), alloc(n + 2), alloc(n + 2)];
     const H = heap();
@@ -446,10 +454,10 @@ function householderSteps(
  * rows, so row k ends up as the eigenvector of eigenvalue k (rows are sorted together with diag).
  */
 export function tridiagonalQL(diag: Float64Array, off: Float64Array, n: number, zt?: Float64Array): void {
-  const k = wasmKernels();
-  if (zt && k && n >= 32) {
+  const be = wasmBackend();
+  if (zt && be && n >= 32) {
     const stride = (n + 1) & ~1;
-    withScratch((alloc, heap) => {
+    be.withScratch(({ alloc, heap, kernels: k }) => {
       const zOff = alloc(n * stride);
       let H = heap();
       const z0 = zOff / 8;
@@ -590,9 +598,9 @@ export function symmetricEigen(
     if (keep(t.diag[row]!, t.diag)) kept.push(row);
     else zt.fill(0, row * n, (row + 1) * n);
   }
-  const k = wasmKernels();
-  if (k && kept.length > 0 && n >= 32) {
-    withScratch((alloc, heap) => {
+  const be = wasmBackend();
+  if (be && kept.length > 0 && n >= 32) {
+    be.withScratch(({ alloc, heap, kernels: k }) => {
       const xOff = alloc(kept.length * n);
       const vOff = alloc(n * n);
       let H = heap();

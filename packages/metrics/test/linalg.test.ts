@@ -1,7 +1,6 @@
-import { PhiloxRng } from '@phys/tensor';
+import { CpuBackend, PhiloxRng, WasmBackend, getBackend, setBackend } from '@phys/tensor';
 import { expectClose } from '../../../test-support/golden.js';
 import { choleskyInPlace, congruenceLower, gemmABt, symmetricEigen, symmetricEigenvalues, transpose, tridiagonalize } from '../src/linalg.js';
-import { setWasmEnabled, wasmKernels } from '../src/wasm/kernels.js';
 
 function randomSpd(n: number, seed: number, rank = n): Float64Array {
   const x = new PhiloxRng(seed).normal([rank, n], 'float64').data;
@@ -105,22 +104,30 @@ describe('dense float64 linear algebra', () => {
   });
 });
 
-describe('WebAssembly SIMD kernels agree with the TypeScript loops', () => {
+describe('WebAssembly SIMD kernels (the WasmBackend of @phys/tensor) agree with the TypeScript loops (any other backend)', () => {
+  const initial = getBackend();
+  const wasm = new WasmBackend();
   afterEach(() => {
-    setWasmEnabled(true);
+    setBackend(initial);
   });
 
   function both<T>(f: () => T): [T, T] {
-    setWasmEnabled(true);
+    setBackend(wasm);
     const a = f();
-    setWasmEnabled(false);
+    setBackend(new CpuBackend());
     const b = f();
-    setWasmEnabled(true);
+    setBackend(initial);
     return [a, b];
   }
 
-  test('the kernels load under Node', () => {
-    expect(wasmKernels()).toBeDefined();
+  test('the kernels come with the WebAssembly backend, and a scratch session nests', () => {
+    const inner = wasm.withScratch(({ alloc }) => {
+      const first = alloc(3);
+      return [first, wasm.withScratch((s) => s.alloc(1)), alloc(1)];
+    });
+    // 3 float64 take 24 bytes: the next block starts at the next 16-byte boundary, and the inner
+    // session's block is released when it returns
+    expect(inner).toEqual([0, 32, 32]);
   });
 
   test('gemmABt: odd sizes, strides, alpha, accumulate, lower-only and triangular starts (1e-13)', () => {

@@ -1,5 +1,7 @@
 // The fast paths (WasmBackend, and WasmBackend with onnxruntime's GEMM engine from @phys/onnx) next
-// to the reference backend (CpuBackend) and numpy/torch doing the same work in the same run
+// to the reference backend (CpuBackend), the WebAssembly backend of an older build of this package
+// (BENCH_OLD_REF, default 1320d99: the run-time assembled kernels; built by ./old-build.mjs with
+// `git archive`; BENCH_OLD_REF=none skips it) and numpy/torch doing the same work in the same run
 // (bench/fast_path.py via /usr/bin/python3). Medians of wall times: the 2 cores are shared with
 // other work, so run it a few times. Build first:
 //   npx turbo run build --filter=@phys/fields --filter=@phys/samplers --filter=@phys/onnx
@@ -10,6 +12,7 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import os from 'node:os';
 import { CpuBackend, PhiloxRng, WasmBackend, createWasmBackend, setBackend } from '@phys/tensor';
+import { oldTensorBuild } from './old-build.mjs';
 
 const dist = (pkg) => new URL(`../../${pkg}/dist/index.js`, import.meta.url).href;
 let fields, kernels, samplers, onnx;
@@ -52,6 +55,15 @@ const backends = {
   x2: new WasmBackend({ threads: 2 }),
   ...(onnx ? { ort: onnx.createFastBackend({ threads: 2 }), ort32: onnx.createFastBackend({ threads: 2, precision: 'float32' }) } : {}),
 };
+const oldRef = process.env.BENCH_OLD_REF ?? '1320d99';
+let oldSha;
+if (oldRef !== 'none') {
+  // 'old', 'old2': the old build's WasmBackend with 1 and 2 threads (same Backend interface).
+  const built = oldTensorBuild(oldRef);
+  oldSha = built.sha;
+  const old = await import(built.url);
+  Object.assign(backends, { old: new old.WasmBackend(), old2: new old.WasmBackend({ threads: 2 }) });
+}
 const rows = {};
 const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
 const rng = new PhiloxRng(7);
@@ -102,10 +114,12 @@ if (process.env.SKIP_PY !== '1') {
 }
 const f = (v) => (v === undefined ? '-' : v < 10 ? v.toFixed(2) : v.toFixed(1));
 console.log(`node ${process.version}, ${os.cpus().length} cores, ${os.cpus()[0]?.model}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}; reference: ${JSON.stringify(ref.config ?? ref)}`);
-console.log('| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | x2 + ORT GEMM ms | x2 + ORT float32 GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy |');
-console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const old = oldSha ?? 'old';
+console.log(`| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | x2 + ORT GEMM ms | x2 + ORT float32 GEMM ms | numpy ms | numpy float64 ms | torch ms | fastest phys / numpy | ${old} WasmBackend ms | ${old} x2 ms | WasmBackend / ${old} | x2 / ${old} x2 |`);
+console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
 for (const [name, r] of Object.entries(rows)) {
   const np = ref.numpy?.[name];
   const best = Math.min(...[r.wasm, r.x2, r.ort, r.ort32, r.cpu].filter((v) => v !== undefined));
-  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(r.ort32)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} |`);
+  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(r.ort32)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} | ${f(r.old)} | ${f(r.old2)} | ${ratio(r.wasm, r.old)} | ${ratio(r.x2, r.old2)} |`);
 }

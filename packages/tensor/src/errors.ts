@@ -47,3 +47,15 @@ function formatValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.slice(0, 8).map(formatValue).join(', ')}${value.length > 8 ? ', ...' : ''}]`;
   return Object.prototype.toString.call(value);
 }
+
+/**
+ * Worker threads were asked for where they cannot run (no Web Workers, or no SharedArrayBuffer
+ * because a page is not cross-origin isolated). `reason` says which; the single-threaded backend
+ * still works there.
+ */
+export class ThreadsUnavailableError extends PhysError {
+  override name = 'ThreadsUnavailableError';
+  constructor(readonly reason: string) {
+    super(`worker threads are unavailable: ${reason}; use threads: 1`);
+  }
+}

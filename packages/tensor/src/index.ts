@@ -1,4 +1,4 @@
-export { PhysError, ShapeError, ValueError, NonFiniteError } from './errors.js';
+export { PhysError, ShapeError, ValueError, NonFiniteError, ThreadsUnavailableError } from './errors.js';
 export { assertFinite, assertPositive, assertInteger, firstNonFinite } from './check.js';
 export type { DType, TensorData } from './tensor.js';
 export { Tensor, allocate, shapeSize, formatShape, assertShape, assertSameShape, tidy } from './tensor.js';
@@ -7,11 +7,11 @@ export { getBackend, setBackend, registerBackend, ready, BackendRegistry } from 
 export type { BackendFactory } from './registry.js';
 export { CpuBackend } from './cpu.js';
 export { WasmBackend, createWasmBackend, wasmSimdAvailable } from './wasm/backend.js';
-export type { GemmEngine, WasmBackendOptions } from './wasm/backend.js';
+export type { GemmEngine, LinalgKernels, WasmBackendOptions, WasmScratch } from './wasm/backend.js';
+export { loadWasmKernels } from './wasm/module.js';
 export { philox4x32 } from './philox.js';
 export type { PhiloxCall } from './philox-stream.js';
 export { PhiloxRng, ReplayRandom, normalizeRows } from './rng.js';
 export type { Random, PhiloxRngOptions, ReplayDraws } from './rng.js';
 export { fromNdarray, toNdarray } from './ndarray.js';
 export type { Denoiser } from './denoiser.js';
-export * as wasmAssembler from './wasm/assembler.js';

@@ -2,7 +2,7 @@
 //
 // Math.log/sin/cos are implementation-defined (V8 may change them, WebAssembly has none), so the
 // normal draws use these routines instead: plain float64 additions, multiplications, one division
-// and exact scalings, no fused multiply-add. The WebAssembly kernel (wasm/kernels.ts,
+// and exact scalings, no fused multiply-add. The WebAssembly kernel (assembly/philox.ts,
 // `philoxnormal_*`) evaluates the same operations in the same order on f64x2 lanes, so both
 // backends give bit-identical draws. Polynomials and splitting constants are fdlibm's
 // (e_log.c, k_sin.c, k_cos.c, Sun Microsystems 1993, freely redistributable).

@@ -1,9 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { transformFileSync } from '@swc/core';
 import { CpuBackend, PhiloxRng, Tensor, ValueError, WasmBackend, type DType, type Matrix64 } from '../src/index.js';
 import { poolTesting } from '../src/wasm/pool.js';
 
@@ -124,35 +121,16 @@ describe('WasmBackend worker lifetime', () => {
   });
 
   it('lets a process with a live threaded backend exit on its own', () => {
-    // The sources compiled to plain JavaScript (as the test runner does), run by a fresh node.
-    const src = join(dirname(fileURLToPath(import.meta.url)), '../src');
-    const out = mkdtempSync(join(tmpdir(), 'phys-tensor-threads-'));
-    try {
-      const walk = (dir: string): void => {
-        for (const e of readdirSync(dir, { withFileTypes: true })) {
-          const p = join(dir, e.name);
-          if (e.isDirectory()) walk(p);
-          else if (e.name.endsWith('.ts')) {
-            const target = join(out, relative(src, p)).replace(/\.ts$/, '.js');
-            mkdirSync(dirname(target), { recursive: true });
-            writeFileSync(target, transformFileSync(p, { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'es6' } }).code);
-          }
-        }
-      };
-      walk(src);
-      writeFileSync(join(out, 'package.json'), '{"type":"module"}');
-      const script = [
-        `import { WasmBackend } from ${JSON.stringify(join(out, 'wasm/backend.js'))};`,
-        `import { Tensor } from ${JSON.stringify(join(out, 'tensor.js'))};`,
-        "const be = new WasmBackend({ threads: 2, minElements: 0, minParallelWork: 0 });",
-        'const x = Tensor.from(Array.from({ length: 64 }, (_, i) => i), [8, 8]);',
-        'console.log(be.name, be.rowSum(x)[7]);',
-      ].join('\n');
-      // execFileSync throws if the child has not exited after 20 s (a worker keeping it alive).
-      const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, encoding: 'utf8' });
-      expect(stdout.trim()).toBe('wasm x2 476');
-    } finally {
-      rmSync(out, { recursive: true, force: true });
-    }
+    // The built package (its worker runs dist/platform/node-worker.js in any case), run by a fresh node.
+    const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
+    const script = [
+      `import { WasmBackend, Tensor } from ${JSON.stringify(dist)};`,
+      'const be = new WasmBackend({ threads: 2, minElements: 0, minParallelWork: 0 });',
+      'const x = Tensor.from(Array.from({ length: 64 }, (_, i) => i), [8, 8]);',
+      'console.log(be.name, be.rowSum(x)[7]);',
+    ].join('\n');
+    // execFileSync throws if the child has not exited after 20 s (a worker keeping it alive).
+    const stdout = execFileSync(process.execPath, ['--input-type=module', '-e', script], { timeout: 20_000, encoding: 'utf8' });
+    expect(stdout.trim()).toBe('wasm x2 476');
   });
 });

@@ -1,18 +1,17 @@
 import type { Backend, Coef, Matrix64 } from '../backend.js';
 import { checkCoef, checkLincomb, checkMatmul } from '../backend-checks.js';
 import { CpuBackend } from '../cpu.js';
-import { availableParallelism } from 'node:os';
-import { ShapeError, ValueError } from '../errors.js';
+import { platform } from '#tensor-platform';
+import { ShapeError, ThreadsUnavailableError, ValueError } from '../errors.js';
 import { checkPhiloxCall, type PhiloxCall } from '../philox-stream.js';
 import { Tensor, allocate, assertSameShape, formatShape, type TensorData } from '../tensor.js';
-import { compileWasm, createWasmMemory, instantiateWasm, type WasmMemory } from './assembler.js';
-import { kernelModule, type Elem } from './kernels.js';
-import { WorkerPool, runSerial, type Job } from './pool.js';
+import { runSerial, type Job } from './jobs.js';
+import { createWasmMemory, instantiateKernels, kernelError, kernelModule, type Kernel, type WasmMemory } from './module.js';
+import { WorkerPool } from './pool.js';
 
-type Kernel = (...args: number[]) => void;
+/** Element type of a kernel argument. */
+type Elem = 'f32' | 'f64';
 const PAGE = 65536;
-/** Maximum size of the shared memory of a threaded backend (the whole 32-bit address space; reserved, not allocated). */
-const SHARED_MAX_PAGES = 65536;
 const { log, sqrt } = Math;
 const { isFinite } = Number;
 
@@ -50,9 +49,6 @@ const esize = (e: Elem): number => (e === 'f32' ? 4 : 8);
 const align = (bytes: number): number => (bytes + 15) & ~15;
 const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 
-let cachedModule: object | undefined;
-let cachedSharedModule: object | undefined;
-
 /**
  * An external matrix-multiply engine that {@link WasmBackend} hands its large products to (e.g.
  * onnxruntime's multithreaded GEMM: `createOrtGemm` of @phys/onnx). An exact engine keeps the
@@ -79,6 +75,34 @@ export interface GemmEngine {
   gemm(a: TensorData, b: TensorData, m: number, n: number, k: number, transB: boolean, norms?: { a: Float64Array; b: Float64Array }): Float64Array;
 }
 
+/**
+ * The float64 linear-algebra kernels of {@link WasmBackend.withScratch} (assembly/gemm.ts and
+ * assembly/linalg.ts): arguments are byte addresses in the scratch memory, row strides in bytes.
+ */
+export interface LinalgKernels {
+  /** C[i, j] += sum_k A[i, k] B[j, k] for i < M (even), j < P (a multiple of 4), k < K (even). */
+  gemmnt_f64(a: number, b: number, c: number, M: number, P: number, K: number, sa: number, sb: number, sc: number): void;
+  /** p += A v for the symmetric m x m block at `a` (lower triangle read). */
+  symv(a: number, lda: number, m: number, v: number, p: number): void;
+  /** A -= v w^T + w v^T on the lower triangle of the m x m block at `a`. */
+  syr2(a: number, lda: number, m: number, v: number, w: number): void;
+  /** The rank-2 update A -= vs ws^T + ws vs^T (lower triangle) fused with q += A u on the updated A. */
+  fused(a: number, lda: number, m: number, vs: number, ws: number, u: number, q: number): void;
+  /** x <- x - tau (x . v) v on `rows` rows of length m (row stride ldx). */
+  reflect(x: number, ldx: number, rows: number, v: number, m: number, tau: number): void;
+  /** (z0, z1) <- (c z0 - s z1, s z0 + c z1) over nBytes / 8 (even) entries. */
+  rot(z0: number, z1: number, nBytes: number, c: number, s: number): void;
+}
+
+/** A scratch session of {@link WasmBackend.withScratch}. */
+export interface WasmScratch {
+  /** Byte address of `n` zeroed float64 slots (16-byte aligned), valid until the session ends. */
+  readonly alloc: (n: number) => number;
+  /** The whole memory as float64 (re-read it after `alloc`: growing the memory replaces the buffer). */
+  readonly heap: () => Float64Array;
+  readonly kernels: LinalgKernels;
+}
+
 /** Options of {@link WasmBackend} and {@link createWasmBackend}. */
 export interface WasmBackendOptions {
   /**
@@ -89,9 +113,10 @@ export interface WasmBackendOptions {
   /** Runs matrix products of at least `gemm.minWork` multiply-adds (distances, weighted sums, matmul). */
   gemm?: GemmEngine;
   /**
-   * Threads that run the kernels (default 1; capped at `os.availableParallelism()`). 1 is the
-   * plain single-threaded backend: no worker, no shared memory. With 2, the backend adds a shared
-   * WebAssembly memory and one `worker_threads` Worker that instantiates the same kernels on it
+   * Threads that run the kernels (default 1; capped at the core count). 1 is the plain
+   * single-threaded backend: no worker, no shared memory. With 2, the backend adds a shared
+   * WebAssembly memory and one worker (`worker_threads` in Node, a module Web Worker in a
+   * cross-origin isolated page; elsewhere {@link ThreadsUnavailableError}) that instantiates the same kernels on it
    * (calls too small to split keep to the plain memory: V8 copies into shared memory ~2.6x slower);
    * a large
    * kernel call (linear combinations, row reductions, softmax, small-dimension distances, GEMM,
@@ -112,19 +137,19 @@ export interface WasmBackendOptions {
   minParallelWork?: number;
 }
 
-/** Whether this JavaScript engine runs WebAssembly with 128-bit SIMD (Node >= 16.4 does). */
+/**
+ * Whether the WebAssembly SIMD kernels are usable here: the module (dist/kernels.wasm) loads and
+ * compiles (WebAssembly with 128-bit SIMD: Node >= 16.4, current browsers). In Node the module is
+ * read on first use; in a browser it is `false` until {@link loadWasmKernels} has resolved.
+ */
 export function wasmSimdAvailable(): boolean {
-  try {
-    cachedModule ??= compileWasm(kernelModule());
-    return true;
-  } catch {
-    return false;
-  }
+  return kernelModule(false) !== undefined;
 }
 
 /**
- * The fast CPU backend: WebAssembly SIMD128 kernels assembled at load time (no compiler, no binary,
- * no native dependency), one call per operation with the whole loop inside WebAssembly. Tensors are
+ * The fast CPU backend: WebAssembly SIMD128 kernels written in AssemblyScript (assembly/*.ts,
+ * compiled when the package is built; no native dependency), one call per operation with the whole
+ * loop inside WebAssembly. Tensors are
  * copied into WebAssembly memory for each call (a block copy; see docs/fast-path.md for what it
  * costs), computed in float64 lanes and copied back, so results equal the {@link CpuBackend}
  * reference within float32 rounding (bit-identical for fused linear combinations of up to 3 terms
@@ -146,31 +171,66 @@ export class WasmBackend implements Backend {
 
   private readonly minElements: number;
   private readonly minParallelWork: number;
+  /** End of the blocks of the running {@link WasmBackend.withScratch} sessions (0: none). */
+  private scratchTop = 0;
   private readonly engine: GemmEngine | undefined;
 
   /**
-   * @throws Error when WebAssembly SIMD is unavailable (check {@link wasmSimdAvailable} first).
+   * @throws Error when the kernels are unavailable (check {@link wasmSimdAvailable} first; in a
+   * browser await {@link loadWasmKernels}).
    * @throws ValueError when `threads` is not a positive integer.
+   * @throws ThreadsUnavailableError when `threads` > 1 where worker threads cannot run.
    */
   constructor(options: WasmBackendOptions = {}) {
     const threads = options.threads ?? 1;
     if (!Number.isInteger(threads) || threads < 1) throw new ValueError('threads', threads, 'a positive integer');
-    this.threads = Math.min(threads, 2, availableParallelism());
+    this.threads = Math.min(threads, 2, platform.cpuCount());
     this.minElements = options.minElements ?? TUNE.minElementwise;
     this.minParallelWork = options.minParallelWork ?? TUNE.minParallelWork;
     this.engine = options.gemm;
     this.name = `wasm${this.threads > 1 ? ` x${this.threads}` : ''}${this.engine ? `+${this.engine.name}` : ''}`;
-    if (!wasmSimdAvailable()) throw new Error('WasmBackend: WebAssembly SIMD128 is not available in this JavaScript engine');
+    if (threads > 1) {
+      const why = platform.threadsUnavailable();
+      if (why !== undefined) throw new ThreadsUnavailableError(why);
+    }
+    const module = kernelModule(false);
+    if (module === undefined) throw new Error(`WasmBackend: the WebAssembly SIMD kernels are unavailable (${unavailable(false)})`);
     const memory = createWasmMemory(16);
-    this.plain = { memory, k: instantiateWasm(cachedModule!, memory) as Record<string, Kernel> };
+    this.plain = { memory, k: instantiateKernels(module, memory) };
     ({ memory: this.memory, k: this.k } = this.plain);
     if (this.threads > 1) {
       // Operations too small to split keep to the plain memory: V8 copies into and out of a
       // SharedArrayBuffer ~2.6x slower than into an ArrayBuffer (measured for 196k float32).
-      cachedSharedModule ??= compileWasm(kernelModule(SHARED_MAX_PAGES));
-      const shared = createWasmMemory(16, SHARED_MAX_PAGES);
-      this.shared = { memory: shared, k: instantiateWasm(cachedSharedModule, shared) as Record<string, Kernel> };
-      this.pool = new WorkerPool(cachedSharedModule, shared, this.shared.k);
+      const sharedModule = kernelModule(true);
+      if (sharedModule === undefined) throw new Error(`WasmBackend: the shared-memory kernels are unavailable (${unavailable(true)})`);
+      const shared = createWasmMemory(16, true);
+      this.shared = { memory: shared, k: instantiateKernels(sharedModule, shared) };
+      this.pool = new WorkerPool(sharedModule, shared, this.shared.k);
+    }
+  }
+
+  /**
+   * Runs `fn` with a float64 scratch allocator in this backend's (unshared) WebAssembly memory and
+   * the linear-algebra kernels that work on it (used by @phys/metrics: Cholesky, Householder
+   * tridiagonalisation, QL, Gram products). Blocks are released when `fn` returns; sessions nest,
+   * and backend operations inside a session lay out their data above its blocks.
+   */
+  withScratch<T>(fn: (scratch: WasmScratch) => T): T {
+    const mark = this.scratchTop;
+    const memory = this.plain.memory;
+    const alloc = (n: number): number => {
+      const off = align(this.scratchTop);
+      const end = off + n * 8;
+      const need = end - memory.buffer.byteLength;
+      if (need > 0) memory.grow(Math.ceil(need / PAGE));
+      new Float64Array(memory.buffer, off, n).fill(0);
+      this.scratchTop = end;
+      return off;
+    };
+    try {
+      return fn({ alloc, heap: () => new Float64Array(memory.buffer), kernels: this.plain.k as unknown as LinalgKernels });
+    } finally {
+      this.scratchTop = mark;
     }
   }
 
@@ -203,7 +263,8 @@ export class WasmBackend implements Backend {
     const use = this.shared && this.splits(work) ? this.shared : this.plain;
     ({ memory: this.memory, k: this.k } = use);
     const ptrs: number[] = [];
-    let top = 0;
+    // Above the scratch blocks of a running withScratch session (plain memory only).
+    let top = use === this.plain ? this.scratchTop : 0;
     for (const s of sizes) {
       ptrs.push(top);
       top += align(s);
@@ -563,6 +624,12 @@ export class WasmBackend implements Backend {
     }
     return out;
   }
+}
+
+/** Why a kernel module is unavailable, for error messages. */
+function unavailable(shared: boolean): string {
+  const e = kernelError(shared);
+  return e === undefined ? 'not loaded yet: await loadWasmKernels() first' : e instanceof Error ? e.message : 'compilation failed';
 }
 
 function transpose(d: TensorData, rows: number, cols: number): TensorData {
