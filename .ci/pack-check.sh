@@ -17,12 +17,13 @@ trap 'rm -rf "$work"' EXIT
 bin="$root/node_modules/.bin"
 
 npm run build --silent >/dev/null
+echo "pack: build (${SECONDS}s)"
 
 ws=()
 for dir in packages/*/; do ws+=(-w "${dir%/}"); done
 npm pack "${ws[@]}" --pack-destination "$work" --silent >/dev/null
 tarballs=("$work"/*.tgz)
-echo "pack: ${#tarballs[@]} tarballs"
+echo "pack: ${#tarballs[@]} tarballs (${SECONDS}s)"
 
 for t in "${tarballs[@]}"; do
   name="$(basename "$t")"
@@ -45,6 +46,7 @@ cd "$consumer"
 echo '{ "name": "phys-consumer", "private": true, "type": "module" }' >package.json
 types_node="$(node -p 'require(process.argv[1]).devDependencies["@types/node"]' "$root/package.json")"
 npm install --prefer-offline --no-audit --no-fund --loglevel=error "${tarballs[@]}" "@types/node@$types_node" >"$work/install.log" 2>&1 || { cat "$work/install.log"; exit 1; }
+echo "consumer: installed the tarballs (${SECONDS}s)"
 cp "$root/.ci/consumer/main.ts" main.mts
 cp "$root/.ci/consumer/main.ts" main.cts
 cp "$root/.ci/consumer/tsconfig.json" tsconfig.json
@@ -52,9 +54,9 @@ for ts in "${ts_versions[@]}"; do
   tsc="$root/node_modules/$ts/bin/tsc"
   rm -rf out
   "$tsc" -p tsconfig.json
-  echo "consumer: typecheck ESM + CommonJS with TypeScript $("$tsc" -v | sed 's/Version //') ok"
+  echo "consumer: typecheck ESM + CommonJS with TypeScript $("$tsc" -v | sed 's/Version //') ok (${SECONDS}s)"
 done
 node out/main.mjs
 node out/main.cjs
 ./node_modules/.bin/phys --help >/dev/null
-echo "consumer: ran ESM and CommonJS builds and 'phys --help' against the installed tarballs"
+echo "consumer: ran ESM and CommonJS builds and 'phys --help' against the installed tarballs (${SECONDS}s)"
