@@ -1,15 +1,15 @@
-// Loads golden files from ../shared/golden (beside the repository root). Tests only; never copied
-// into the repository.
+// Loads golden files from test-support/golden, the repository's copy of the shared golden folder
+// (see its PROVENANCE.md). Tests only.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Absolute path of the shared golden folder (`PHYS_GOLDEN_DIR` overrides). */
-export const goldenDir = process.env.PHYS_GOLDEN_DIR ?? path.resolve(repoRoot, '..', 'shared', 'golden');
+/** Absolute path of the golden folder, `test-support/golden` (`PHYS_GOLDEN_DIR` overrides). */
+export const goldenDir = process.env.PHYS_GOLDEN_DIR ?? path.resolve(repoRoot, 'test-support', 'golden');
 
-/** Parsed JSON of `../shared/golden/<name>`; throws with the path tried when it is missing. */
+/** Parsed JSON of `<goldenDir>/<name>`; throws with the path tried when it is missing. */
 export function loadGolden<T = any>(name: string): T {
   const file = path.join(goldenDir, name);
   if (!existsSync(file)) throw new Error(`golden file not found: ${file} (set PHYS_GOLDEN_DIR)`);

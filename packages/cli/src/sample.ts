@@ -11,6 +11,7 @@ import {
   referenceScale,
   restartNfe,
   restartPresets,
+  isRestartPresetName,
   restartSample,
   rk45Sample,
   withParticleGuidance,
@@ -83,7 +84,7 @@ function kernelFor(model: OnnxDenoiser, D: number | undefined): Kernel {
 function restartLevels(preset: string | undefined, json: string | undefined): { levels: RestartConfig; steps?: number } {
   if (preset !== undefined && json !== undefined) throw new UsageError('give either --preset or --restart, not both');
   if (preset !== undefined) {
-    const p = restartPresets[preset];
+    const p = isRestartPresetName(preset) ? restartPresets[preset] : undefined;
     if (!p) throw new UsageError(`unknown Restart preset '${preset}' (phys sample --list-presets lists them)`);
     return { levels: p.levels, steps: p.steps };
   }

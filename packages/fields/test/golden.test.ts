@@ -1,4 +1,4 @@
-// Golden values from the papers' reference code (../shared/golden): PFGM++ posterior-mean and N+D
+// Golden values from the papers' reference code (test-support/golden): PFGM++ posterior-mean and N+D
 // field targets, the PFGM normalised Poisson field target, and STF targets.
 import { edmKernel, pfgmppKernel } from '@phys/kernels';
 import { Tensor } from '@phys/tensor';

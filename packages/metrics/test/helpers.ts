@@ -1,4 +1,4 @@
-// Shared test helpers: golden inputs of ../shared/golden/metrics as float64 tensors.
+// Shared test helpers: golden inputs of test-support/golden/metrics as float64 tensors.
 import { Tensor } from '@phys/tensor';
 import { flat, loadGolden } from '../../../test-support/golden.js';
 

@@ -1,4 +1,4 @@
-// Golden paths from the reference implementations (../shared/golden, README tolerances), replayed
+// Golden paths from the reference implementations (test-support/golden, README tolerances), replayed
 // on the exact posterior-mean denoiser over the 8-point fixture with float64 tensors.
 import { ReplayRandom, Tensor } from '@phys/tensor';
 import { edmKernel, edmSchedule, pfgmppKernel } from '@phys/kernels';

@@ -1,4 +1,4 @@
-// Particle guidance against ../shared/golden/particle_guidance.json (gcorso/particle-guidance):
+// Particle guidance against test-support/golden/particle_guidance.json (gcorso/particle-guidance):
 // the Stable Diffusion pipeline's guidance blocks (per-particle median bandwidth, pixel and SVGD
 // branches; float32 reference, rtol 1e-4 / atol 1e-4) and the 2-D notebook's particle reverse
 // diffusion with every recorded draw replayed (rtol 1e-9 / atol 1e-12). All float64.

@@ -70,7 +70,7 @@ describe('Restart configuration', () => {
       const res = await restartSample(count, Tensor.zeros([1, 1]), sigmas, { ...p, rng: new PhiloxRng(0) });
       expect([name, res.nfe]).toEqual([name, p.nfe]);
     }
-    expect(restartPresets['imagenet64-edm-nfe203']!.levels).toEqual({
+    expect(restartPresets['imagenet64-edm-nfe203'].levels).toEqual({
       '0': [4, 1, 19.35, 40.79],
       '1': [4, 1, 1.09, 1.92],
       '2': [4, 5, 0.59, 1.09],
