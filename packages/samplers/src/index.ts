@@ -40,3 +40,5 @@ export { dpmppSdeSample, dpmpp2mSdeSample, dpmpp3mSdeSample } from './dpmpp-sde.
 export type { DpmppSdeOptions, Dpmpp2mSdeOptions } from './dpmpp-sde.js';
 export { unipcSolver, unipcSample, unipcCoefficients } from './unipc.js';
 export type { UnipcOptions, UnipcSampleOptions } from './unipc.js';
+export { samplerRegistry, findSampler, describeSamplers } from './registry.js';
+export type { SamplerEntry, RegistryOptions } from './registry.js';
