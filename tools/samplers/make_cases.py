@@ -2,7 +2,9 @@
 """Reference cases for @phys/samplers, produced by the reference implementations themselves.
 
 Runs k-diffusion's k_diffusion/sampling.py (crowsonkb/k-diffusion), dpm_solver_pytorch.py
-(LuChengTHU/dpm-solver) and uni_pc.py (wl-zhao/UniPC), read from git mirrors at generation time
+(LuChengTHU/dpm-solver), uni_pc.py (wl-zhao/UniPC) and the `ablation_sampler` function of
+NVlabs/edm generate.py (taken out of that file with `ast`, since the rest of it needs EDM's training
+packages), read from git mirrors at generation time
 (never copied into this repository), in float64 with Debian's python3-torch on an exact 2-D
 Gaussian-mixture denoiser, and writes packages/samplers/test/data/reference-cases.json.
 
@@ -13,10 +15,11 @@ torchdiffeq are not in Debian: stub modules satisfy the imports, and no code pat
 them (every stochastic sampler gets the recorded noise_sampler).
 
 Usage: python3 tools/samplers/make_cases.py [--mirror /work/.mirror] [--out PATH]
-Mirrors: fetch github:crowsonkb/k-diffusion, github:LuChengTHU/dpm-solver, github:wl-zhao/UniPC
+Mirrors: fetch github:crowsonkb/k-diffusion, github:LuChengTHU/dpm-solver, github:wl-zhao/UniPC, github:NVlabs/edm
 into <mirror>/<owner>+<name>/repo (bare git directories).
 """
 import argparse
+import ast
 import contextlib
 import io
 import json
@@ -300,6 +303,53 @@ def unipc_cases():
     return configs
 
 
+def load_edm_ablation(mirror):
+    src, commit = git_source(mirror, 'NVlabs+edm', 'generate.py')
+    fn = next(n for n in ast.parse(src).body if isinstance(n, ast.FunctionDef) and n.name == 'ablation_sampler')
+    scope = {'np': np, 'torch': torch}
+    exec(compile(ast.get_source_segment(src, fn), '<mirror>/generate.py', 'exec'), scope)
+    return scope['ablation_sampler'], commit
+
+
+class EdmNet:
+    """The network interface ablation_sampler uses, around the exact mixture denoiser."""
+    sigma_min = 0
+    sigma_max = float('inf')
+
+    def __init__(self):
+        self.nfe = 0
+
+    def round_sigma(self, sigma):
+        return torch.as_tensor(sigma)
+
+    def __call__(self, x, sigma, class_labels=None):
+        self.nfe += 1
+        return mixture_denoiser(x, torch.as_tensor(sigma).reshape(-1).expand(x.shape[0]))
+
+
+def edm_cases(ablation):
+    out = []
+    configs = [
+        {'discretization': 'vp', 'schedule': 'vp', 'scaling': 'vp'},
+        {'discretization': 've', 'schedule': 've', 'scaling': 'none'},
+        {'discretization': 'iddpm', 'schedule': 'linear', 'scaling': 'none'},
+        {'discretization': 'edm', 'schedule': 'linear', 'scaling': 'none', 'alpha': 0.5},
+        {'discretization': 'edm', 'schedule': 'vp', 'scaling': 'vp', 'S_churn': 10.0, 'S_min': 0.05, 'S_max': 50.0, 'S_noise': 1.007},
+        {'discretization': 'vp', 'schedule': 'linear', 'scaling': 'none', 'solver': 'euler'},
+        {'discretization': 'iddpm', 'schedule': 'vp', 'scaling': 'vp', 'alpha': 0.8},
+    ]
+    for k, cfg in enumerate(configs):
+        rs = np.random.RandomState(80 + k)
+        latents = torch.tensor(rs.standard_normal((3, 2)))
+        rec = Recorder(180 + k, (3, 2))
+        net = EdmNet()
+        x = ablation(net, latents, randn_like=lambda x: rec.draw(), num_steps=8, **cfg)
+        out.append({'name': 'edm ablation ' + ', '.join(f'{a}={b}' for a, b in cfg.items()), 'reference': 'NVlabs/edm generate.py ablation_sampler',
+                    'sampler': 'edm_ablation', 'options': cfg, 'latents': latents.flatten().tolist(), 'shape': [3, 2], 'noise': rec.draws,
+                    'nfe': net.nfe, 'x': x.flatten().tolist()})
+    return out
+
+
 def schedule_cases(kd):
     out = []
     for n in [2, 5, 18]:
@@ -329,12 +379,15 @@ def main():
     cases = kd_cases(kd)
     cases += grid_solver_cases(dpm, 'DPM_Solver', 'dpm_solver_pytorch DPM_Solver.sample', dpm_cases(dpm))
     cases += grid_solver_cases(uni, 'UniPC', 'uni_pc UniPC.sample', unipc_cases())
+    ablation, edm_commit = load_edm_ablation(args.mirror)
+    cases += edm_cases(ablation)
     doc = {
         'generator': 'tools/samplers/make_cases.py',
         'references': {
             'k-diffusion': f'crowsonkb/k-diffusion@{kd_commit} k_diffusion/sampling.py',
             'dpm-solver': f'LuChengTHU/dpm-solver@{dpm_commit} dpm_solver_pytorch.py',
             'unipc': f'wl-zhao/UniPC@{uni_commit} uni_pc.py',
+            'edm': f'NVlabs/edm@{edm_commit} generate.py ablation_sampler',
         },
         'torch': torch.__version__,
         'dtype': 'float64',

@@ -42,3 +42,5 @@ export { unipcSolver, unipcSample, unipcCoefficients } from './unipc.js';
 export type { UnipcOptions, UnipcSampleOptions } from './unipc.js';
 export { samplerRegistry, findSampler, describeSamplers } from './registry.js';
 export type { SamplerEntry, RegistryOptions } from './registry.js';
+export { edmAblationSample } from './edm-ablation.js';
+export type { EdmAblationOptions } from './edm-ablation.js';

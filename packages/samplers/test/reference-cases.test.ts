@@ -3,9 +3,10 @@
 // 2-D mixture denoiser with recorded noise: |x - x_ref| <= 1e-10 (1 + |x_ref|) and the same NFE.
 import { readFileSync } from 'node:fs';
 import { ReplayRandom, Tensor, ValueError, type DType } from '@phys/tensor';
+import { edmSchedule, iddpmSchedule, veSchedule, vpSchedule } from '@phys/kernels';
 import {
   dpm2AncestralSample, dpm2Sample, dpmSolverAdaptiveSample, dpmSolverFastSample, dpmSolverSample, dpmpp2mSdeSample,
-  dpmpp2sAncestralSample, dpmpp3mSdeSample, dpmppSdeSample, edmStochasticSample, eulerAncestralSample, eulerSample,
+  dpmpp2sAncestralSample, dpmpp3mSdeSample, dpmppSdeSample, edmAblationSample, edmStochasticSample, eulerAncestralSample, eulerSample,
   lmsSample, unipcSample, type NoiseSource, type SampleResult,
 } from '../src/index.js';
 import { mixtureDenoiser } from './mixture.js';
@@ -15,8 +16,10 @@ interface Draw { sigma: number | null; sigma_next: number | null; noise: number[
 interface CaseOptions {
   s_churn?: number; s_tmin?: number; s_tmax?: number; s_noise?: number; eta?: number; r?: number; n?: number;
   order?: number; solver_type?: 'midpoint' | 'heun' | 'dpmsolver' | 'taylor'; variant?: 'bh1' | 'bh2'; lower_order_final?: boolean;
+  discretization?: 'vp' | 've' | 'iddpm' | 'edm'; schedule?: 'vp' | 've' | 'linear'; scaling?: 'vp' | 'none'; solver?: 'euler' | 'heun';
+  alpha?: number; S_churn?: number; S_min?: number; S_max?: number; S_noise?: number;
 }
-interface Case { name: string; sampler: string; options: CaseOptions; sigmas: number[]; x0: number[]; shape: number[]; noise: Draw[]; nfe: number; x: number[] }
+interface Case { name: string; sampler: string; options: CaseOptions; sigmas: number[]; x0: number[]; latents: number[]; shape: number[]; noise: Draw[]; nfe: number; x: number[] }
 
 const doc = JSON.parse(readFileSync(new URL('./data/reference-cases.json', import.meta.url), 'utf8')) as { cases: Case[] };
 
@@ -43,7 +46,20 @@ function replayNoise(draws: Draw[]): NoiseSource & { used: number; skipped: numb
   return src;
 }
 
+/** EDM's ablation sampler: the discretization's schedule (generate.py's default ranges), x_T = latents * sigma_0. */
+function runAblation(c: Case): Promise<SampleResult> {
+  const o = c.options;
+  const sigmas = { vp: () => vpSchedule({ steps: 8 }), ve: () => veSchedule({ steps: 8 }), iddpm: () => iddpmSchedule({ steps: 8 }), edm: () => edmSchedule({ steps: 8 }) }[o.discretization!]();
+  const x0 = Tensor.from(c.latents.map((v) => v * sigmas[0]!), c.shape, 'float64');
+  const rng = new ReplayRandom({ normal: c.noise.map((n) => n.noise) });
+  return edmAblationSample(mixtureDenoiser(), x0, sigmas, {
+    solver: o.solver ?? 'heun', schedule: o.schedule!, scaling: o.scaling!, alpha: o.alpha ?? 1, sChurn: o.S_churn ?? 0, sMin: o.S_min ?? 0, sMax: o.S_max ?? Infinity,
+    sNoise: o.S_noise ?? 1, rng, noiseEveryStep: true, ...(o.discretization === 'iddpm' ? { vpRange: [0.002, 81] as const } : {}),
+  });
+}
+
 async function runCase(c: Case): Promise<SampleResult> {
+  if (c.sampler === 'edm_ablation') return runAblation(c);
   const d = mixtureDenoiser();
   const x0 = Tensor.from(c.x0, c.shape, 'float64');
   const o = c.options;
