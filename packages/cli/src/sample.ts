@@ -26,6 +26,7 @@ import { defaultDenoiserPath, requireFile } from './models.js';
 import { writeFileAtomic } from './output.js';
 import { encodePng } from './png.js';
 import { ProgressBar } from './progress.js';
+import { listSamplers, registrySampler } from './samplers-list.js';
 
 export const SAMPLERS = ['restart', 'heun', 'euler', 'rk45', 'dpm', 'edm-sde', 'pfgm'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -37,7 +38,8 @@ and writes a PNG grid.
 
 Options:
   --model <file.onnx>     denoiser (or PFGM field for --sampler pfgm); default: shipped model
-  --sampler <name>        ${SAMPLERS.join(' | ')} (default restart)
+  --sampler <name>        ${SAMPLERS.join(' | ')} (default restart), or any of
+                          --list-samplers (euler-ancestral, dpmpp-2m-sde, unipc-bh2, ...)
   --preset <name>         Restart preset (see --list-presets); default: one level [3, 2, 0.14, 0.30]
   --restart <json>        Restart levels, e.g. '{"0": [3, 2, 0.14, 0.3]}'
   --steps <n>             main steps of the EDM schedule (default 18; pfgm: 100)
@@ -53,12 +55,13 @@ Options:
   --json                  print a JSON report (NFE, wall time, per-step timings) on stdout
   --quiet                 no progress bar
   --list-presets          print the Restart presets and exit
+  --list-samplers         print every sampler (order, deterministic or stochastic, NFE per step) and exit
   -h, --help              this help`;
 
 /** The JSON report of `phys sample --json`. */
 export interface SampleReport {
   model: string;
-  sampler: SamplerName;
+  sampler: string;
   kernel: string;
   particleGuidance: number | null;
   steps: number;
@@ -119,6 +122,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'list-presets': { type: 'boolean', default: false },
+      'list-samplers': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
     allowPositionals: false,
@@ -131,8 +135,13 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     for (const [name, p] of Object.entries(restartPresets)) process.stdout.write(`${name.padEnd(24)} ${p.description}\n`);
     return 0;
   }
+  if (values['list-samplers']) {
+    process.stdout.write(listSamplers(SAMPLERS));
+    return 0;
+  }
   const sampler = values.sampler as SamplerName;
-  if (!SAMPLERS.includes(sampler)) throw new UsageError(`unknown sampler '${values.sampler}' (choose one of ${SAMPLERS.join(', ')})`);
+  const entry = registrySampler(sampler, SAMPLERS);
+  if (!SAMPLERS.includes(sampler) && !entry) throw new UsageError(`unknown sampler '${values.sampler}' (choose one of ${SAMPLERS.join(', ')}, or see --list-samplers)`);
   if (sampler !== 'restart' && (values.preset !== undefined || values.restart !== undefined)) {
     throw new UsageError('--preset and --restart apply to --sampler restart only');
   }
@@ -201,12 +210,13 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       const sigmaMax = finiteNumber(values['sigma-max'], 'sigma-max', info.sigmaMax, true);
       const sigmas = edmSchedule({ steps, sigmaMin: info.sigmaMin, sigmaMax });
       const estimate =
-        sampler === 'restart' ? restartNfe(sigmas, restart!.levels) : sampler === 'heun' || sampler === 'edm-sde' ? 2 * steps - 1 : sampler === 'rk45' ? 200 : steps;
+        entry ? entry.nfe(steps) : sampler === 'restart' ? restartNfe(sigmas, restart!.levels) : sampler === 'heun' || sampler === 'edm-sde' ? 2 * steps - 1 : sampler === 'rk45' ? 200 : steps;
       // Particle guidance composes into the drift of every sampler as a denoiser wrapper.
       const denoiser = pg === undefined ? model : withParticleGuidance(model, particleGuidance({ scale: referenceScale(pg) }));
       await runBatches(estimate, (rng, rows, onStep) => {
         const x = kernel.prior([rows, ...info.imageShape], sigmaMax, rng);
         const common = { signal, onStep };
+        if (entry) return entry.sample(denoiser, x, sigmas, { ...common, rng });
         switch (sampler) {
           case 'euler':
             return eulerSample(denoiser, x, sigmas, common);

@@ -66,6 +66,17 @@ describe('phys', () => {
     expect(JSON.parse(png.text!['phys.grid']!)).toMatchObject({ count: 5, cols: 3, width: 28, height: 28 });
   });
 
+  it('lists every sampler with --list-samplers and runs any of them by name', () => {
+    const list = phys('sample', '--list-samplers');
+    expect(list.code).toBe(0);
+    for (const name of ['euler-ancestral', 'dpm2', 'lms', 'dpm-fast', 'dpm-adaptive', 'dpmpp-2s-ancestral', 'dpmpp-sde', 'dpmpp-2m-sde', 'dpmpp-3m-sde', 'unipc-bh1', 'unipc-bh2']) {
+      expect(list.stdout).toMatch(new RegExp(`^${name} +order \\d +(deterministic|stochastic)`, 'm'));
+    }
+    const r = phys('sample', '--sampler', 'dpmpp-2m-sde', '--steps', '4', '-n', '2', '--out', 'sde.png', '--json');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toMatchObject({ sampler: 'dpmpp-2m-sde', nfePerBatch: 4 });
+  });
+
   it('applies particle guidance with --pg', () => {
     const r = phys('sample', '--sampler', 'euler', '--steps', '4', '-n', '4', '--pg', '2', '--out', 'pg.png', '--json');
     expect(r.code).toBe(0);

@@ -19,6 +19,10 @@ export {
   rToSigma,
 } from './schedule.js';
 export type { EdmScheduleOptions, VpParams, VpScheduleOptions, VeScheduleOptions } from './schedule.js';
+export { exponentialSchedule, polyexponentialSchedule, kdiffusionVpSchedule } from './schedule-kdiffusion.js';
+export { iddpmSchedule } from './schedule-iddpm.js';
+export type { IddpmScheduleOptions } from './schedule-iddpm.js';
+export type { ExponentialScheduleOptions, PolyexponentialScheduleOptions, KdiffusionVpScheduleOptions } from './schedule-kdiffusion.js';
 export { logGamma, logGammaDiff, logBeta, betaInc, betaIncPair } from './special.js';
 export { edmPrecond, vePrecond, vpPrecond, edmLossWeight } from './precond.js';
 export type { Precond, VpPrecondParams } from './precond.js';

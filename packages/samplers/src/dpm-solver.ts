@@ -11,24 +11,37 @@ export interface DpmSolverMultistepOptions {
   /** Multistep order: 1 (DDIM), 2 (DPM-Solver++(2M)) or 3 (DPM-Solver++(3M)). Default 3. */
   order?: 1 | 2 | 3;
   /**
-   * Lower the order over the last steps when the schedule has fewer than 10 steps (the
-   * reference's `lower_order_final`, which stabilises very short schedules). Default true.
+   * Whose loop to reproduce. `'dpm-solver'` (default): `DPM_Solver.sample(method='multistep',
+   * algorithm_type='dpmsolver++')` of dpm_solver_pytorch.py, with its `lower_order_final` and, on a
+   * schedule ending in 0, `denoise_to_zero=True` (the steps are counted to the last positive level,
+   * then x = D(x; sigma_min)). `'k-diffusion'`: `sample_dpmpp_2m` (order 2) and
+   * `sample_dpmpp_3m_sde(eta=0)` (order 3) of k-diffusion: no final order lowering, and the second
+   * step of the 3M warm-up is the `'taylor'` 2nd-order update.
+   */
+  variant?: 'dpm-solver' | 'k-diffusion';
+  /**
+   * The 2nd-order multistep update of dpm_solver_pytorch.py (its `solver_type`; `'dpm-solver'`
+   * variant only): `'dpmsolver'` (default, -phi_1/2 D1) or `'taylor'` (phi_2 D1).
+   */
+  solverType?: 'dpmsolver' | 'taylor';
+  /**
+   * dpm_solver_pytorch.py's `lower_order_final` (`'dpm-solver'` variant only): with fewer than 10
+   * solver steps, step j of N uses order min(order, N + 1 - j). Default true.
    */
   lowerOrderFinal?: boolean;
   /**
-   * How a 3rd-order solver starts without history. `'lower-order'` (default, the reference
-   * behaviour): a 1st-order step, then a 2nd-order step; the first step's O(h^2) local error
-   * limits the global order to 2 on fine schedules. `'singlestep'`: the first step is a
-   * DPM-Solver++(2S) step (one extra NFE), so the global order stays 3.
+   * How a 3rd-order solver starts without history. `'lower-order'` (default, the references): a
+   * 1st-order step, then a 2nd-order step. `'singlestep'` (phys extension): the first step is a
+   * DPM-Solver++(2S) step (one extra NFE).
    */
   warmup?: 'lower-order' | 'singlestep';
   /**
-   * Use the 3rd-order update exactly as `dpm_solver_pytorch.py` and k-diffusion write it,
-   * whose second-difference term is half the Taylor term (D2 estimates h^2 x''/2 but is
-   * weighted as h^2 x''); measured global order 2. Default false: the Taylor-consistent term
-   * (global order 3). Only affects order 3.
+   * Opt-in, not a reference: weight the second difference D2 twice as the references do
+   * (x' = ... + phi_2 D1 - 2 phi_3 D2, the Taylor-consistent term since D2 ~ h^2 x''/2). On fine
+   * log-uniform schedules its global order is 3 (the references' form measures 2), but it is
+   * unstable on short schedules: see docs/samplers.md. Default false. Only affects order 3.
    */
-  referenceThirdOrder?: boolean;
+  doubledSecondDifference?: boolean;
 }
 
 /** phi_1 = expm1(-h), phi_2 = phi_1/h + 1, phi_3 = phi_2/h - 1/2, by series where they cancel. */
@@ -49,38 +62,45 @@ function phis(h: number): [number, number, number] {
   return [p1, p2, p2 / h - 0.5];
 }
 
+/** Which update {@link dpmSolverCoefficients} computes: order 1, the two 2nd-order forms, or the 3rd-order one. */
+export type DpmSolverUpdate = 1 | '2-dpmsolver' | '2-taylor' | 3 | '3-doubled';
+
 /**
  * Coefficients `[a, b0, b1, b2]` of one DPM-Solver++ multistep update
- * x' = a x + b0 m0 + b1 m1 + b2 m2 from `sigma` to `sigmaNext` of order `k`, where m0, m1, m2
- * are the data predictions at `sigma`, `sigmaPrev1`, `sigmaPrev2` (Lu et al. 2022,
- * DPM-Solver++ Alg. 2 and its 3rd-order extension). With `referenceThirdOrder` the 3rd-order
- * term is the reference code's (see {@link DpmSolverMultistepOptions.referenceThirdOrder}).
+ * x' = a x + b0 m0 + b1 m1 + b2 m2 from `sigma` to `sigmaNext`, where m0, m1, m2 are the data
+ * predictions at `sigma`, `sigmaPrev1`, `sigmaPrev2` (Lu et al. 2022, DPM-Solver++ Alg. 2 and the
+ * 3rd-order update of dpm_solver_pytorch.py). A step to sigma = 0 returns m0.
  */
 export function dpmSolverCoefficients(
   sigmaPrev2: number,
   sigmaPrev1: number,
   sigma: number,
   sigmaNext: number,
-  k: 1 | 2 | 3,
-  referenceThirdOrder = false,
+  update: DpmSolverUpdate,
 ): [number, number, number, number] {
   const ratio = sigmaNext / sigma;
-  if (sigmaNext === 0 || k === 1) return [ratio, 1 - ratio, 0, 0]; // x' = (s'/s) x - phi_1 m0
+  if (sigmaNext === 0 || update === 1) return [ratio, 1 - ratio, 0, 0]; // x' = (s'/s) x - phi_1 m0
   const h = Math.log(sigma / sigmaNext);
   const [p1, p2, p3] = phis(h);
   const r0 = Math.log(sigmaPrev1 / sigma) / h;
-  if (k === 2) {
+  if (update === '2-dpmsolver') {
     // x' = (s'/s) x - phi_1 m0 - phi_1/2 * D1_0, D1_0 = (m0 - m1)/r0.
     const c = (0.5 * p1) / r0;
     return [ratio, -p1 - c, c, 0];
   }
+  if (update === '2-taylor') {
+    // x' = (s'/s) x - phi_1 m0 + phi_2 D1_0.
+    const c = p2 / r0;
+    return [ratio, -p1 + c, -c, 0];
+  }
   const r1 = Math.log(sigmaPrev2 / sigmaPrev1) / h;
-  // D1_0 = (m0 - m1)/r0 ~ h x' - h h0 x''/2, D1_1 = (m1 - m2)/r1, D1 = D1_0 + r0/(r0+r1)(D1_0 - D1_1) ~ h x',
-  // (D1_0 - D1_1)/(r0+r1) ~ h^2 x''/2; Taylor: x' = (s'/s) x - phi_1 m0 + phi_2 h x' - phi_3 h^2 x''.
+  // D1_0 = (m0 - m1)/r0, D1_1 = (m1 - m2)/r1, D1 = D1_0 + r0/(r0+r1)(D1_0 - D1_1) ~ h x',
+  // D2 = (D1_0 - D1_1)/(r0+r1) ~ h^2 x''/2; x' = (s'/s) x - phi_1 m0 + phi_2 D1 - phi_3 D2 (the references),
+  // or - 2 phi_3 D2 with '3-doubled'.
   const d10 = [1 / r0, -1 / r0, 0];
   const d11 = [0, 1 / r1, -1 / r1];
   const w = r0 / (r0 + r1);
-  const q = (referenceThirdOrder ? 1 : 2) / (r0 + r1);
+  const q = (update === '3-doubled' ? 2 : 1) / (r0 + r1);
   const b = [0, 1, 2].map((j) => {
     const diff = d10[j]! - d11[j]!;
     return (j === 0 ? -p1 : 0) + p2 * (d10[j]! + w * diff) - p3 * q * diff;
@@ -93,23 +113,33 @@ function checkOrder(order: unknown): 1 | 2 | 3 {
   return order;
 }
 
+function checkChoice<T extends string>(value: unknown, argument: string, choices: readonly T[]): T {
+  if (!choices.includes(value as T)) throw new ValueError(argument, value, choices.map((c) => `'${c}'`).join(' or '));
+  return value as T;
+}
+
 /**
  * DPM-Solver++ multistep in the data-prediction form (Lu et al. 2022): one denoiser call per
  * step, reusing the previous predictions; the first steps warm up at lower order and a step to
- * sigma = 0 returns the data prediction. Implements {@link OdeSolver}, so Restart can use it for
- * its main and inner backward processes.
+ * sigma = 0 returns the data prediction. By default it computes what dpm_solver_pytorch.py does
+ * (see {@link DpmSolverMultistepOptions.variant}). Implements {@link OdeSolver}, so Restart can use
+ * it for its main and inner backward processes.
  */
 export function dpmSolverMultistep(options: DpmSolverMultistepOptions = {}): OdeSolver {
   const order = checkOrder(options.order ?? 3);
+  const variant = checkChoice(options.variant ?? 'dpm-solver', 'variant', ['dpm-solver', 'k-diffusion']);
+  const solverType = checkChoice(options.solverType ?? 'dpmsolver', 'solverType', ['dpmsolver', 'taylor']);
   const lowerOrderFinal = options.lowerOrderFinal ?? true;
-  const warmup: string = options.warmup ?? 'lower-order';
-  if (warmup !== 'lower-order' && warmup !== 'singlestep') throw new ValueError('warmup', warmup, "'lower-order' or 'singlestep'");
-  const referenceThirdOrder = options.referenceThirdOrder ?? false;
+  const warmup = checkChoice(options.warmup ?? 'lower-order', 'warmup', ['lower-order', 'singlestep']);
+  const doubled = options.doubledSecondDifference ?? false;
+  const kdiff = variant === 'k-diffusion';
   return {
     name: `dpm-solver++(${order}M)`,
     async integrate<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array): Promise<Tensor> {
       const backend = getBackend();
       const steps = sigmas.length - 1;
+      // dpm_solver_pytorch counts the steps to the last positive level; a step to 0 is its denoise_to_zero.
+      const solverSteps = sigmas[steps] === 0 ? steps - 1 : steps;
       const x = x0.clone();
       const prev: Tensor[] = []; // data predictions, newest first
       for (let i = 0; i < steps; i++) {
@@ -118,8 +148,8 @@ export function dpmSolverMultistep(options: DpmSolverMultistepOptions = {}): Ode
         const m0 = await run.denoise(x, sigma);
         prev.unshift(m0);
         if (prev.length > order) prev.pop();
-        // Step i has i + 1 predictions; the reference lowers the order at the end of short schedules.
-        const kMax = lowerOrderFinal && steps < 10 ? Math.min(order, steps - i) : order;
+        // Step i has i + 1 predictions; dpm-solver lowers the order over the last steps of short schedules.
+        const kMax = !kdiff && lowerOrderFinal && solverSteps < 10 ? Math.min(order, solverSteps - i) : order;
         const k = Math.min(kMax, i + 1);
         if (i === 0 && order === 3 && warmup === 'singlestep' && sigmaNext > 0 && kMax > 1) {
           // DPM-Solver++(2S) (Lu et al. 2022, Alg. 1, r = 1/2): with the midpoint prediction the
@@ -131,7 +161,10 @@ export function dpmSolverMultistep(options: DpmSolverMultistepOptions = {}): Ode
           run.step(x, sigmaNext);
           continue;
         }
-        const c = dpmSolverCoefficients(sigmas[i - 2] ?? NaN, sigmas[i - 1] ?? NaN, sigma, sigmaNext, k as 1 | 2 | 3, referenceThirdOrder);
+        let update: DpmSolverUpdate = 1;
+        if (k === 2) update = kdiff ? (order === 3 ? '2-taylor' : '2-dpmsolver') : solverType === 'taylor' ? '2-taylor' : '2-dpmsolver';
+        else if (k === 3) update = doubled ? '3-doubled' : 3;
+        const c = dpmSolverCoefficients(sigmas[i - 2] ?? NaN, sigmas[i - 1] ?? NaN, sigma, sigmaNext, update);
         const terms: [number, Tensor][] = [[c[0], x], [c[1], m0]];
         if (c[2] !== 0) terms.push([c[2], prev[1]!]);
         if (c[3] !== 0) terms.push([c[3], prev[2]!]);
@@ -226,8 +259,7 @@ export interface DpmSolverSampleOptions<C = unknown> extends SamplerOptions<C>, 
  *   DenoiserOutputError when the denoiser returns the wrong shape or NaN.
  */
 export async function dpmSolverSample<C = unknown>(denoiser: Denoiser<C>, x: Tensor, sigmas: ArrayLike<number>, options: DpmSolverSampleOptions<C> = {}): Promise<SampleResult> {
-  const method: string = options.method ?? 'multistep';
-  if (method !== 'multistep' && method !== 'singlestep') throw new ValueError('method', method, "'multistep' or 'singlestep'");
+  const method = checkChoice(options.method ?? 'multistep', 'method', ['multistep', 'singlestep']);
   const solver = method === 'multistep' ? dpmSolverMultistep(options) : dpmSolverSinglestep(options.order === undefined ? {} : { order: options.order });
   checkInitial(x);
   const s = validateSigmas(sigmas);

@@ -34,6 +34,22 @@ export interface Churn {
   readonly round?: (sigma: number) => number;
 }
 
+/**
+ * EDM Alg. 2 lines 4-6 in place: t_hat = t(1 + gamma), x_hat = x + sqrt(t_hat^2 - t^2) S_noise eps.
+ * Returns t_hat (t itself where gamma = 0).
+ */
+export function applyChurn(churn: Churn, x: Tensor, t: number): number {
+  const gamma = churn.gamma(t);
+  if (gamma > 0) {
+    const tHat = churn.round ? churn.round(t + churn.round(gamma * t)) : t + gamma * t;
+    const eps = churn.rng.normal(x.shape, x.dtype);
+    getBackend().lincomb([[1, x], [Math.sqrt(tHat * tHat - t * t) * churn.sNoise, eps]], x);
+    return tHat;
+  }
+  if (churn.noiseEveryStep) churn.rng.normal(x.shape, x.dtype);
+  return t;
+}
+
 /** Euler step of the PF-ODE in one fused update: x' = x + (t' - t)(x - D)/t. */
 function eulerUpdate(x: Tensor, denoised: Tensor, t: number, tNext: number, out: Tensor): Tensor {
   const c = (tNext - t) / t;
@@ -49,11 +65,11 @@ function heunUpdate(x: Tensor, xEuler: Tensor, denoised2: Tensor, t: number, tNe
   return getBackend().lincomb([[0.5, x], [0.5 + c, xEuler], [-c, denoised2]], out);
 }
 
-/** Runs Euler steps through `sigmas` (one NFE each). */
-async function integrateEuler<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array): Promise<Tensor> {
+/** Runs Euler steps through `sigmas` (one NFE each), optionally with EDM churn before each step. */
+async function integrateEuler<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array, churn?: Churn): Promise<Tensor> {
   const x = x0.clone();
   for (let i = 0; i + 1 < sigmas.length; i++) {
-    const t = sigmas[i]!;
+    const t = churn ? applyChurn(churn, x, sigmas[i]!) : sigmas[i]!;
     const tNext = sigmas[i + 1]!;
     const denoised = await run.denoise(x, t);
     eulerUpdate(x, denoised, t, tNext, x);
@@ -68,25 +84,12 @@ async function integrateEuler<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64
  * costs 2N - 1 evaluations.
  */
 async function integrateHeun<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array, churn?: Churn): Promise<Tensor> {
-  const backend = getBackend();
   const x = x0.clone();
   const xEuler = Tensor.zeros(x.shape, x.dtype);
   for (let i = 0; i + 1 < sigmas.length; i++) {
     const tCur = sigmas[i]!;
     const tNext = sigmas[i + 1]!;
-    let t = tCur;
-    if (churn) {
-      // EDM Alg. 2 lines 4-6: t_hat = t(1 + gamma), x_hat = x + sqrt(t_hat^2 - t^2) S_noise eps.
-      const gamma = churn.gamma(tCur);
-      if (gamma > 0) {
-        const tHat = churn.round ? churn.round(tCur + churn.round(gamma * tCur)) : tCur + gamma * tCur;
-        const eps = churn.rng.normal(x.shape, x.dtype);
-        backend.lincomb([[1, x], [Math.sqrt(tHat * tHat - tCur * tCur) * churn.sNoise, eps]], x);
-        t = tHat;
-      } else if (churn.noiseEveryStep) {
-        churn.rng.normal(x.shape, x.dtype);
-      }
-    }
+    const t = churn ? applyChurn(churn, x, tCur) : tCur;
     const denoised = await run.denoise(x, t);
     if (tNext > 0) {
       eulerUpdate(x, denoised, t, tNext, xEuler);
@@ -103,8 +106,13 @@ async function integrateHeun<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64A
 /** Euler's method (1st order, one evaluation per step). */
 export const eulerSolver: OdeSolver = {
   name: 'euler',
-  integrate: integrateEuler,
+  integrate: (run, x, sigmas) => integrateEuler(run, x, sigmas),
 };
+
+/** An Euler solver with EDM churn before every step (k-diffusion `sample_euler` with `s_churn`). */
+export function churnEulerSolver(churn: Churn): OdeSolver {
+  return { name: 'euler+churn', integrate: (run, x, sigmas) => integrateEuler(run, x, sigmas, churn) };
+}
 
 /** Heun's 2nd-order method (thesis Alg. 10), no second evaluation when the next level is 0. */
 export const heunSolver: OdeSolver = {
@@ -143,16 +151,20 @@ export async function odeSample<C = unknown>(
 
 /**
  * Euler's method on the probability-flow ODE (thesis Alg. 10 without the correction): N steps,
- * N evaluations.
+ * N evaluations. With `sChurn > 0` it is k-diffusion's `sample_euler` (EDM Alg. 2 churn, Euler steps).
  *
  * @example
  * ```ts
  * const { x, nfe } = await eulerSample(denoiser, kernel.prior([64, 3072], 80, rng), edmSchedule({ steps: 18 }));
  * ```
  */
-export function eulerSample<C = unknown>(denoiser: Denoiser<C>, x: Tensor, sigmas: ArrayLike<number>, options: SamplerOptions<C> = {}): Promise<SampleResult> {
-  return odeSample(denoiser, x, sigmas, eulerSolver, options);
+export function eulerSample<C = unknown>(denoiser: Denoiser<C>, x: Tensor, sigmas: ArrayLike<number>, options: EulerOptions<C> = {}): Promise<SampleResult> {
+  const churn = edmChurn(options, sigmas.length - 1);
+  return odeSample(denoiser, x, sigmas, churn ? churnEulerSolver(churn) : eulerSolver, options);
 }
+
+/** Options of {@link eulerSample}: with `sChurn > 0`, EDM churn before each Euler step (k-diffusion `sample_euler`). */
+export interface EulerOptions<C = unknown> extends SamplerOptions<C>, ChurnOptions {}
 
 /**
  * Heun's 2nd-order method on the probability-flow ODE (thesis Alg. 10/13; EDM's deterministic
@@ -191,19 +203,40 @@ export async function edmStochasticSample<C = unknown>(
   sigmas: ArrayLike<number>,
   options: EdmStochasticOptions<C>,
 ): Promise<SampleResult> {
-  const rng = checkRandom(options.rng);
+  checkRandom(options.rng);
+  const churn = edmChurn(options, sigmas.length - 1);
+  return await odeSample(denoiser, x, sigmas, churn ? churnHeunSolver(churn) : heunSolver, options);
+}
+
+/** EDM's churn settings (Table 5) shared by the Heun, Euler and DPM-2 churn samplers. */
+export interface ChurnOptions {
+  /** Source of the churn noise (a `PhiloxRng`, or a `ReplayRandom` replaying recorded draws); needed when sChurn > 0. */
+  rng?: Random;
+  /** S_churn: total stochasticity; gamma_i = min(S_churn/N, sqrt(2) - 1). Default 0 (deterministic). */
+  sChurn?: number;
+  /** S_min (k-diffusion `s_tmin`): churn only where S_min <= sigma_i <= S_max. Default 0. */
+  sMin?: number;
+  /** S_max (k-diffusion `s_tmax`). Default Infinity. */
+  sMax?: number;
+  /** S_noise: noise inflation. Default 1. */
+  sNoise?: number;
+  /** Draw noise even where gamma_i = 0 (EDM's and k-diffusion's code call randn_like every step). Default false. */
+  noiseEveryStep?: boolean;
+}
+
+/**
+ * The {@link Churn} of EDM Alg. 2 for a schedule of `steps` steps: gamma_i = min(S_churn/N, sqrt(2) - 1)
+ * inside [S_min, S_max]; undefined when nothing is random (S_churn = 0 and no noise drawn).
+ */
+export function edmChurn(options: ChurnOptions, steps: number): Churn | undefined {
   const sChurn = checkNumber(options.sChurn ?? 0, 'sChurn', 0);
   const sMin = checkNumber(options.sMin ?? 0, 'sMin', 0);
   const sMax = options.sMax ?? Infinity;
   if (!(typeof sMax === 'number' && sMax >= sMin)) checkNumber(sMax, 'sMax', sMin);
   const sNoise = checkNumber(options.sNoise ?? 1, 'sNoise', 0);
-  const steps = Math.max(sigmas.length - 1, 1);
-  const gammaOn = Math.min(sChurn / steps, Math.SQRT2 - 1);
-  const solver = churnHeunSolver({
-    gamma: (sigma) => (sMin <= sigma && sigma <= sMax ? gammaOn : 0),
-    sNoise,
-    rng,
-    noiseEveryStep: options.noiseEveryStep ?? false,
-  });
-  return await odeSample(denoiser, x, sigmas, solver, options);
+  const noiseEveryStep = options.noiseEveryStep ?? false;
+  if (sChurn === 0 && !noiseEveryStep) return undefined;
+  const rng = checkRandom(options.rng);
+  const gammaOn = Math.min(sChurn / Math.max(steps, 1), Math.SQRT2 - 1);
+  return { gamma: (sigma) => (sMin <= sigma && sigma <= sMax ? gammaOn : 0), sNoise, rng, noiseEveryStep };
 }

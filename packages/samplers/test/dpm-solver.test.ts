@@ -54,8 +54,10 @@ describe('DPM-Solver family (sigma as time, lambda = -log sigma)', () => {
   it.each([
     ['DPM-Solver++(1M) = DDIM', { order: 1 }, 1, 0.95, 1.05],
     ['DPM-Solver++(2M)', { order: 2 }, 1, 1.9, 2.1],
-    ['DPM-Solver++(3M), 2S warm-up', { order: 3, warmup: 'singlestep' }, 1, 2.7, 3.3],
-    ['DPM-Solver++(3M) with the reference code\'s 3rd-order term', { order: 3, warmup: 'singlestep', referenceThirdOrder: true }, 1, 1.8, 2.2],
+    ['DPM-Solver++(3M) as dpm_solver_pytorch (D2 weighted phi_3), 2S warm-up', { order: 3, warmup: 'singlestep' }, 1, 1.8, 2.2],
+    ['DPM-Solver++(3M) with the doubled D2 weight (opt-in), 2S warm-up', { order: 3, warmup: 'singlestep', doubledSecondDifference: true }, 1, 2.7, 3.3],
+    // 1st-order first step (local error O(h^2)) and the reference D2 weight: order 2, 1.74 measured over N = 32..256.
+    ['DPM-Solver++(3M), k-diffusion variant', { order: 3, variant: 'k-diffusion' }, 1, 1.6, 2.2],
     ['DPM-Solver-2 singlestep', { method: 'singlestep', order: 2 }, 2, 1.9, 2.1],
     ['DPM-Solver-3 singlestep', { method: 'singlestep', order: 3 }, 3, 2.8, 3.2],
   ] as [string, DpmSolverSampleOptions, number, number, number][])('%s: global error order (log-log slope) in range', async (_name, options, nfePerStep, lo, hi) => {
@@ -85,7 +87,7 @@ describe('DPM-Solver family (sigma as time, lambda = -log sigma)', () => {
     expect(dpmSolverCoefficients(NaN, NaN, 2, 1, 1)).toEqual([0.5, 0.5, 0, 0]);
     expect(dpmSolverCoefficients(4, 3, 2, 0, 3)).toEqual([0, 1, 0, 0]);
     // Every update is an affine combination: coefficients of x and the predictions sum to 1.
-    for (const k of [2, 3] as const) {
+    for (const k of ['2-dpmsolver', '2-taylor', 3, '3-doubled'] as const) {
       const c = dpmSolverCoefficients(5, 3, 2, 1.2, k);
       expect(c.reduce((a, b) => a + b)).toBeCloseTo(1, 14);
     }
