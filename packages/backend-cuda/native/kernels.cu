@@ -35,16 +35,20 @@ struct Terms {
   int perRow[MAX_TERMS];
 };
 
+/** KC > 0: a fixed term count (coefficients and values stay in registers); KC = 0: K at run time. */
+template <int KC>
 __global__ void lincombKernel(void* out, int outF64, long long rows, long long rowSize, int mode, int K, Terms t, const double* coefs) {
+  const int nk = KC > 0 ? KC : K;
   const long long n = rows * rowSize;
   for (long long i = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; i < n; i += static_cast<long long>(gridDim.x) * blockDim.x) {
     const long long r = i / rowSize;
-    double c[MAX_TERMS], v[MAX_TERMS];
-    for (int k = 0; k < K; k++) {
+    double c[KC > 0 ? KC : MAX_TERMS], v[KC > 0 ? KC : MAX_TERMS];
+#pragma unroll
+    for (int k = 0; k < nk; k++) {
       c[k] = coefs[k * rows + (t.perRow[k] ? r : 0)];
       v[k] = load(t.x[k], i);
     }
-    store(out, outF64, i, phys::lincombValue(mode, K, c, v));
+    store(out, outF64, i, phys::lincombValue(mode, nk, c, v));
   }
 }
 
@@ -147,6 +151,9 @@ __global__ void softmaxApplyKernel(double* logits, const double* stats, long lon
 // ---- tiled GEMM: 64 x 64 tiles of C, depth 16, 256 threads with 4 x 4 outputs each ----
 constexpr int TM = 64, TN = 64, TK = 16;
 
+__device__ __forceinline__ float fmaT(float a, float b, float c) { return fmaf(a, b, c); }
+__device__ __forceinline__ double fmaT(double a, double b, double c) { return fma(a, b, c); }
+
 template <typename T>
 __device__ __forceinline__ T elemA(const PhysGemm& g, long long i, long long p) {
   return static_cast<T>(load(g.a, i * g.sAi + p * g.sAp));
@@ -188,7 +195,7 @@ __global__ void __launch_bounds__(256) gemmKernel(PhysGemm g) {
 #pragma unroll
       for (int r = 0; r < 4; r++)
 #pragma unroll
-        for (int c = 0; c < 4; c++) acc[r][c] = fma(a[r], b[c], acc[r][c]);
+        for (int c = 0; c < 4; c++) acc[r][c] = fmaT(a[r], b[c], acc[r][c]);
     }
     __syncthreads();
   }
@@ -231,7 +238,14 @@ int physLincomb(void* stream, void* out, int outF64, int rows, long long rowSize
   }
   const long long n = static_cast<long long>(rows) * rowSize;
   if (n == 0) return 0;
-  lincombKernel<<<gridFor(n), THREADS, 0, static_cast<cudaStream_t>(stream)>>>(out, outF64, rows, rowSize, mode, K, t, coefs);
+  cudaStream_t s = static_cast<cudaStream_t>(stream);
+  switch (K) {
+    case 1: lincombKernel<1><<<gridFor(n), THREADS, 0, s>>>(out, outF64, rows, rowSize, mode, K, t, coefs); break;
+    case 2: lincombKernel<2><<<gridFor(n), THREADS, 0, s>>>(out, outF64, rows, rowSize, mode, K, t, coefs); break;
+    case 3: lincombKernel<3><<<gridFor(n), THREADS, 0, s>>>(out, outF64, rows, rowSize, mode, K, t, coefs); break;
+    case 4: lincombKernel<4><<<gridFor(n), THREADS, 0, s>>>(out, outF64, rows, rowSize, mode, K, t, coefs); break;
+    default: lincombKernel<0><<<gridFor(n), THREADS, 0, s>>>(out, outF64, rows, rowSize, mode, K, t, coefs);
+  }
   return status();
 }
 

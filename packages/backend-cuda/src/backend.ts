@@ -495,7 +495,7 @@ export class CudaBackend implements Backend {
       partial?.dispose();
       partial = next;
     }
-    const result = this.runLincomb(partial ? [[1, partial], ...rest] : rest, out, LINCOMB_GENERIC);
+    const result = this.runLincomb(partial ? [[1, partial], ...rest] : rest, out ?? (partial && this.newTensor(first.shape, first.dtype)), LINCOMB_GENERIC);
     partial?.dispose();
     return result;
   }
