@@ -644,6 +644,25 @@ export class CudaBackend implements Backend {
     return lse;
   }
 
+  /**
+   * `m[i, :] *= s_i` in place on the device (a host matrix is updated too), e.g. the Gaussian
+   * (EDM) log-kernel -|x_i - y_j|^2 / (2 sigma_i^2) from {@link CudaBackend.pairwiseSqDist} without
+   * a copy to the host. Returns `m`.
+   */
+  scaleMatrixRows(m: Matrix64, s: Coef): Matrix64 {
+    checkCoef(s, m.rows, 's');
+    const M = this.matrixOperand(m);
+    M.view.storage.forWrite(M.view.whole);
+    const coefs = typeof s === 'number' ? Float64Array.of(s) : Float64Array.from(s);
+    this.ctx.addon.lincomb(M.view.addr, 1, m.rows, m.cols, LINCOMB_SCALE, [M.view.addr], [1], [typeof s === 'number' ? 0 : 1], coefs);
+    if (M.temp) {
+      this.ctx.addon.download(M.view.addr, m.data.subarray(0, m.rows * m.cols));
+      this.transfers.downloads++;
+      this.done([M]);
+    }
+    return m;
+  }
+
   weightedSum(w: Matrix64, y: Tensor): Tensor {
     if (w.cols !== y.rows) throw new ShapeError('y', `${w.cols} rows (the columns of w)`, formatShape(y.shape));
     const N = y.rowSize;

@@ -100,10 +100,12 @@ describe('device residency', () => {
     const y = be.toDevice(rng.normal([4, 5]));
     fake.log.length = 0;
     const d = be.pairwiseSqDist(x, y);
+    be.scaleMatrixRows(d, Float64Array.of(-0.5, -1, -2));
     be.softmaxRows(d);
     const m = be.weightedSum(d, y);
     expect(copies(fake)).toEqual({ up: 0, down: 0 });
     const dh = cpu.pairwiseSqDist(Tensor.from(x.data, [3, 5]), Tensor.from(y.data, [4, 5]));
+    dh.data.forEach((v, i) => (dh.data[i] = v * [-0.5, -1, -2][Math.floor(i / 4)]!));
     cpu.softmaxRows(dh);
     const mh = cpu.weightedSum(dh, Tensor.from(y.data, [4, 5]));
     m.data.forEach((v, i) => {
@@ -164,6 +166,15 @@ describe('operations beyond the reference suite', () => {
     const xs = Array.from({ length: 40 }, () => rng.normal([2, 3]));
     const terms = xs.map((x, k) => [k % 3 === 0 ? Float64Array.of(0.3 * k, -1 / (k + 1)) : 1 / (k + 1), x] as const);
     expect(Array.from(be.lincomb(terms).data)).toEqual(Array.from(cpu.lincomb(terms).data));
+  });
+
+  it('scales the rows of a host matrix in place', () => {
+    const { be, fake } = make();
+    const m = { data: Float64Array.of(1, 2, 3, 4), rows: 2, cols: 2 };
+    expect(be.scaleMatrixRows(m, Float64Array.of(2, -1))).toBe(m);
+    expect(Array.from(m.data)).toEqual([2, 4, -3, -4]);
+    expect(() => be.scaleMatrixRows(m, Float64Array.of(1))).toThrow(/per-row/);
+    expect(fake.live).toBe(0);
   });
 
   it('draws Philox uniforms like PhiloxRng.uniform', () => {
