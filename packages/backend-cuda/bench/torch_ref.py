@@ -4,6 +4,7 @@ Prints one JSON line: torch version, device, fp32 peak (SMs x FP32 lanes per SM 
 from nvidia-smi), and best/median milliseconds per case. Without CUDA it prints {"skip": ...}.
 """
 import json
+import os
 import subprocess
 import sys
 import time
@@ -16,27 +17,33 @@ def main():
     except ImportError as e:
         print(json.dumps({"skip": f"torch not importable: {e}"}))
         return
-    if not torch.cuda.is_available():
+    # PHYS_TORCH_DEVICE=cpu runs the same code on the CPU (to check this script without a GPU)
+    on_cpu = os.environ.get("PHYS_TORCH_DEVICE") == "cpu"
+    if not on_cpu and not torch.cuda.is_available():
         print(json.dumps({"skip": "torch sees no CUDA device"}))
         return
     torch.backends.cuda.matmul.allow_tf32 = False  # plain float32 GEMM, like phys
-    dev = torch.device("cuda")
-    props = torch.cuda.get_device_properties(0)
+    dev = torch.device("cpu" if on_cpu else "cuda")
     reps = int(cfg["reps"])
+    sync = (lambda: None) if on_cpu else torch.cuda.synchronize
 
     def timed(run):
         run()
-        torch.cuda.synchronize()
+        sync()
         ms = []
         for _ in range(reps):
             t0 = time.perf_counter()
             run()
-            torch.cuda.synchronize()
+            sync()
             ms.append((time.perf_counter() - t0) * 1e3)
         ms.sort()
         return {"best": ms[0], "median": ms[len(ms) // 2]}
 
-    out = {"torch": torch.__version__, "device": props.name, "field": {}, "heun": {}}
+    if on_cpu:
+        print(json.dumps({"torch": torch.__version__, "device": "cpu", "peak_fp32_tflops": None, **run_cases(torch, dev, cfg, timed)}))
+        return
+    props = torch.cuda.get_device_properties(0)
+    out = {"torch": torch.__version__, "device": props.name}
     # FP32 lanes per SM: 64 on sm_80 (A100), 128 on sm_86/89/90 and newer
     lanes = 64 if (props.major, props.minor) == (8, 0) else 128
     try:
@@ -45,7 +52,12 @@ def main():
         out["peak_source"] = f"{props.multi_processor_count} SMs x {lanes} lanes x 2 x {mhz:.0f} MHz"
     except (OSError, subprocess.CalledProcessError, ValueError):
         out["peak_fp32_tflops"] = None
+    out.update(run_cases(torch, dev, cfg, timed))
+    print(json.dumps(out))
 
+
+def run_cases(torch, dev, cfg, timed):
+    out = {"field": {}, "heun": {}}
     g = torch.Generator(device=dev).manual_seed(0)
     for B, n, N in cfg["field"]:
         x = torch.randn(B, N, device=dev, generator=g)
@@ -89,7 +101,7 @@ def main():
 
     out["heun"]["plain"] = timed(lambda: heun(False))
     out["heun"]["checked"] = timed(lambda: heun(True))
-    print(json.dumps(out))
+    return out
 
 
 main()
