@@ -93,6 +93,117 @@ void readBack(Slot& s, size_t bytes, Napi::Env env) {
   check(cudaStreamSynchronize(g.stream), "cudaStreamSynchronize", env);
 }
 
+// ---- optional cuBLAS, loaded at run time (its types declared here: no cuBLAS headers needed) ----
+
+using BlasCreate = int (*)(void**);
+using BlasSetStream = int (*)(void*, cudaStream_t);
+using BlasSgemm = int (*)(void*, int, int, int, int, int, const float*, const float*, int, const float*, int, const float*, float*, int);
+using BlasDgemm = int (*)(void*, int, int, int, int, int, const double*, const double*, int, const double*, int, const double*, double*, int);
+struct Blas {
+  void* handle = nullptr;
+  std::string path;
+  BlasSgemm sgemm = nullptr;
+  BlasDgemm dgemm = nullptr;
+};
+Blas blas;
+/** Products below this many multiply-adds stay on the tiled kernels. */
+constexpr double BLAS_MIN_WORK = 1 << 22;
+
+/** Tries each library name in turn; keeps the first that loads and creates a handle. */
+std::string loadBlas(const std::vector<std::string>& candidates) {
+  std::string errors;
+  for (const std::string& name : candidates) {
+    void* lib = dlopen(name.c_str(), RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+      const char* e = dlerror();
+      errors += name + ": " + (e ? e : "not found") + "; ";
+      continue;
+    }
+    auto create = reinterpret_cast<BlasCreate>(dlsym(lib, "cublasCreate_v2"));
+    auto setStream = reinterpret_cast<BlasSetStream>(dlsym(lib, "cublasSetStream_v2"));
+    auto sgemm = reinterpret_cast<BlasSgemm>(dlsym(lib, "cublasSgemm_v2"));
+    auto dgemm = reinterpret_cast<BlasDgemm>(dlsym(lib, "cublasDgemm_v2"));
+    void* handle = nullptr;
+    if (!create || !setStream || !sgemm || !dgemm || create(&handle) != 0 || setStream(handle, g.stream) != 0) {
+      errors += name + ": loaded but unusable; ";
+      continue;  // the library stays loaded: unloading cuBLAS while it may hold state is unsafe
+    }
+    blas.handle = handle;
+    blas.path = name;
+    blas.sgemm = sgemm;
+    blas.dgemm = dgemm;
+    return "";
+  }
+  return errors.empty() ? "no candidates" : errors;
+}
+
+/**
+ * C = A B through cuBLAS when both operands have a unit stride: float64 (Dgemm, operands widened
+ * to float64 first) when exact, else float32 (Sgemm). Row-major C = A B is column-major
+ * C^T = op(B) op(A). The distance epilogue and dtype conversions run as separate kernels.
+ */
+bool blasGemm(const PhysGemm& gm, Napi::Env env) {
+  int opB, opA;
+  long long ldb, lda;
+  if (gm.sBj == 1) { opB = 0; ldb = gm.sBp; } else if (gm.sBp == 1) { opB = 1; ldb = gm.sBj; } else return false;
+  if (gm.sAp == 1) { opA = 0; lda = gm.sAi; } else if (gm.sAi == 1) { opA = 1; lda = gm.sAp; } else return false;
+  if (gm.ldc != gm.n || lda > INT32_MAX || ldb > INT32_MAX) return false;
+  const int want64 = gm.exact ? 1 : 0;
+  const size_t es = want64 ? 8 : 4;
+  std::vector<void*> temps;
+  auto temp = [&](size_t elems) {
+    void* p = nullptr;
+    check(cudaMallocAsync(&p, elems * es, g.stream), "cuBLAS temporary", env);
+    temps.push_back(p);
+    return p;
+  };
+  auto asType = [&](PhysOperand o, size_t extent) -> const void* {
+    if (o.f64 == want64) return o.ptr;
+    void* t = temp(extent);
+    check(physCast(g.stream, t, want64, o, static_cast<long long>(extent)), "cuBLAS operand", env);
+    return t;
+  };
+  const size_t m = gm.m, n = gm.n, k = gm.k;
+  const void* A = asType(gm.a, (m - 1) * gm.sAi + (k - 1) * gm.sAp + 1);
+  const void* B = asType(gm.b, (k - 1) * gm.sBp + (n - 1) * gm.sBj + 1);
+  const bool direct = gm.epilogue == 0 && gm.cF64 == want64;
+  void* C = direct ? gm.c : temp(m * n);
+  int st;
+  if (want64) {
+    const double one = 1, zero = 0;
+    st = blas.dgemm(blas.handle, opB, opA, gm.n, gm.m, gm.k, &one, static_cast<const double*>(B), static_cast<int>(ldb), static_cast<const double*>(A),
+                    static_cast<int>(lda), &zero, static_cast<double*>(C), gm.n);
+  } else {
+    const float one = 1, zero = 0;
+    st = blas.sgemm(blas.handle, opB, opA, gm.n, gm.m, gm.k, &one, static_cast<const float*>(B), static_cast<int>(ldb), static_cast<const float*>(A),
+                    static_cast<int>(lda), &zero, static_cast<float*>(C), gm.n);
+  }
+  if (st != 0) throw Napi::Error::New(env, "cuBLAS gemm failed with status " + std::to_string(st));
+  if (gm.epilogue == 1) check(physDistanceEpilogue(g.stream, C, want64, &gm), "distance epilogue", env);
+  else if (!direct) check(physCast(g.stream, gm.c, gm.cF64, PhysOperand{C, want64}, static_cast<long long>(m * n)), "gemm output", env);
+  for (void* t : temps) check(cudaFreeAsync(t, g.stream), "cudaFreeAsync", env);
+  return true;
+}
+
+/** cublas(candidates: string[]) -> the library in use, or { error } (idempotent once loaded). */
+Napi::Value Cublas(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  requireReady(env);
+  Napi::Object out = Napi::Object::New(env);
+  if (!blas.handle) {
+    Napi::Array a = info[0].As<Napi::Array>();
+    std::vector<std::string> names;
+    for (uint32_t i = 0; i < a.Length(); i++) names.push_back(a.Get(i).As<Napi::String>().Utf8Value());
+    const std::string why = loadBlas(names);
+    if (!why.empty()) {
+      out.Set("error", why);
+      return out;
+    }
+  }
+  out.Set("path", blas.path);
+  return out;
+}
+
 // ---- discovery ----
 
 Napi::Value Probe(const Napi::CallbackInfo& info) {
@@ -340,7 +451,7 @@ Napi::Value Softmax(const Napi::CallbackInfo& info) {
   return out;
 }
 
-/** gemm(a, aF64, sAi, sAp, b, bF64, sBp, sBj, m, n, k, c, cF64, ldc, exact, epilogue, nx, ny, cancel) */
+/** gemm(a, aF64, sAi, sAp, b, bF64, sBp, sBj, m, n, k, c, cF64, ldc, exact, epilogue, nx, ny, cancel, useCublas) */
 Napi::Value Gemm(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   requireReady(env);
@@ -362,6 +473,8 @@ Napi::Value Gemm(const Napi::CallbackInfo& info) {
   gm.nx = static_cast<const double*>(ptrArg(info, 16));
   gm.ny = static_cast<const double*>(ptrArg(info, 17));
   gm.cancel = numArg(info, 18);
+  const bool useBlas = intArg(info, 19) != 0 && blas.handle && static_cast<double>(gm.m) * gm.n * gm.k >= BLAS_MIN_WORK;
+  if (useBlas && blasGemm(gm, env)) return env.Undefined();
   check(physGemm(g.stream, &gm), "gemm", env);
   return env.Undefined();
 }
@@ -384,6 +497,7 @@ Napi::Object Module(Napi::Env env, Napi::Object exports) {
   exports.Set("philox", Napi::Function::New(env, Philox));
   exports.Set("softmax", Napi::Function::New(env, Softmax));
   exports.Set("gemm", Napi::Function::New(env, Gemm));
+  exports.Set("cublas", Napi::Function::New(env, Cublas));
   return exports;
 }
 

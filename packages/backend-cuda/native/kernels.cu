@@ -163,6 +163,26 @@ __device__ __forceinline__ T elemB(const PhysGemm& g, long long p, long long j) 
   return static_cast<T>(load(g.b, p * g.sBp + j * g.sBj));
 }
 
+/** |x_i - y_j|^2 from the dot product, or (cancellation guard) the direct float64 sum of squared differences. */
+__device__ double guardedDistance(const PhysGemm& g, long long i, long long j, double dot) {
+  double d;
+  if (phys::gemmSqDist(g.nx[i], g.ny[j], dot, g.cancel, &d)) return d;
+  d = 0;
+  for (long long p = 0; p < g.k; p++) {
+    const double df = elemA<double>(g, i, p) - elemB<double>(g, p, j);
+    d += df * df;
+  }
+  return d;
+}
+
+__global__ void distanceEpilogueKernel(PhysGemm g, PhysOperand dot) {
+  const long long n = static_cast<long long>(g.m) * g.n;
+  for (long long e = blockIdx.x * static_cast<long long>(blockDim.x) + threadIdx.x; e < n; e += static_cast<long long>(gridDim.x) * blockDim.x) {
+    const long long i = e / g.n, j = e - i * g.n;
+    static_cast<double*>(g.c)[i * g.ldc + j] = guardedDistance(g, i, j, load(dot, e));
+  }
+}
+
 template <typename T>
 __global__ void __launch_bounds__(256) gemmKernel(PhysGemm g) {
   __shared__ T As[TK][TM + 1];
@@ -199,9 +219,11 @@ __global__ void __launch_bounds__(256) gemmKernel(PhysGemm g) {
     }
     __syncthreads();
   }
+#pragma unroll
   for (int r = 0; r < 4; r++) {
     const long long i = i0 + ty + 16 * r;
     if (i >= g.m) continue;
+#pragma unroll
     for (int c = 0; c < 4; c++) {
       const long long j = j0 + tx + 16 * c;
       if (j >= g.n) continue;
@@ -210,16 +232,7 @@ __global__ void __launch_bounds__(256) gemmKernel(PhysGemm g) {
         store(g.c, g.cF64, i * g.ldc + j, dot);
         continue;
       }
-      double d;
-      if (!phys::gemmSqDist(g.nx[i], g.ny[j], dot, g.cancel, &d)) {
-        // cancellation guard: the direct float64 sum of squared differences
-        d = 0;
-        for (long long p = 0; p < g.k; p++) {
-          const double df = elemA<double>(g, i, p) - elemB<double>(g, p, j);
-          d += df * df;
-        }
-      }
-      static_cast<double*>(g.c)[i * g.ldc + j] = d;
+      static_cast<double*>(g.c)[i * g.ldc + j] = guardedDistance(g, i, j, dot);
     }
   }
 }
@@ -303,6 +316,13 @@ int physGemm(void* stream, const PhysGemm* g) {
   cudaStream_t s = static_cast<cudaStream_t>(stream);
   if (g->exact) gemmKernel<double><<<grid, 256, 0, s>>>(*g);
   else gemmKernel<float><<<grid, 256, 0, s>>>(*g);
+  return status();
+}
+
+int physDistanceEpilogue(void* stream, const void* dot, int dotF64, const PhysGemm* g) {
+  const long long n = static_cast<long long>(g->m) * g->n;
+  if (n == 0) return 0;
+  distanceEpilogueKernel<<<gridFor(n), THREADS, 0, static_cast<cudaStream_t>(stream)>>>(*g, PhysOperand{dot, dotF64});
   return status();
 }
 }

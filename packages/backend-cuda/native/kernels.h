@@ -61,4 +61,11 @@ struct PhysGemm {
   double cancel;
 };
 int physGemm(void* stream, const PhysGemm* g);
+
+/**
+ * The distance epilogue of physGemm over precomputed dot products: `dot` is a row-major [m, n]
+ * matrix (float64 when dotF64, else float32, row stride n) of A(i, .) . B(., j); writes the guarded
+ * distances to g->c as physGemm with epilogue 1 does.
+ */
+int physDistanceEpilogue(void* stream, const void* dot, int dotF64, const PhysGemm* g);
 }

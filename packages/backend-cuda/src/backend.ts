@@ -26,7 +26,17 @@ export interface CudaBackendOptions {
    * with another (`reshape`, `sliceRows`) always gets the copy, since the other would not see it.
    */
   adoptOutputs?: boolean;
+  /**
+   * cuBLAS for the large matrix products (at least 2^22 multiply-adds), loaded at run time when
+   * the CUDA installation has it: `true` (default) tries `libcublas.so.13`, `.so.12`, `.so` and
+   * `/usr/local/cuda/lib64/`; a string is the library file to load; `false` keeps to the tiled
+   * kernels. Never required: without it the tiled kernels run. Same precision either way.
+   */
+  cublas?: boolean | string;
 }
+
+/** The cuBLAS libraries {@link CudaBackendOptions.cublas} `true` tries, in order. */
+export const CUBLAS_CANDIDATES = ['libcublas.so.13', 'libcublas.so.12', 'libcublas.so', '/usr/local/cuda/lib64/libcublas.so.13', '/usr/local/cuda/lib64/libcublas.so.12'];
 
 const ESIZE = { float32: 4, float64: 8 } as const;
 const isF64 = (d: DType): number => (d === 'float64' ? 1 : 0);
@@ -259,6 +269,10 @@ interface Operand {
 export class CudaBackend implements Backend {
   readonly name: string;
   readonly precision: 'float64' | 'float32';
+  /** The cuBLAS library the large products use, or undefined (tiled kernels only). */
+  readonly cublas: string | undefined;
+  /** Why cuBLAS is not used, when it was asked for and could not be loaded. */
+  readonly cublasError: string | undefined;
   /** Host <-> device copies made so far (boundary copies; tests and benchmarks read them). */
   readonly transfers: TransferStats = { uploads: 0, downloads: 0 };
   private readonly ctx: Context;
@@ -269,13 +283,17 @@ export class CudaBackend implements Backend {
   constructor(
     readonly addon: CudaAddon,
     readonly device: CudaDeviceInfo,
-    options: Pick<CudaBackendOptions, 'precision' | 'adoptOutputs'> = {},
+    options: Pick<CudaBackendOptions, 'precision' | 'adoptOutputs' | 'cublas'> = {},
   ) {
     const precision: unknown = options.precision ?? 'float64';
     if (precision !== 'float64' && precision !== 'float32') throw new ValueError('precision', precision, "'float64' or 'float32'");
     this.precision = precision;
     this.adopt = options.adoptOutputs ?? false;
-    this.name = `cuda:${device.name}${this.precision === 'float32' ? ' (float32 GEMM)' : ''}`;
+    const want = options.cublas ?? true;
+    const blas = want === false ? {} : addon.cublas(typeof want === 'string' ? [want] : CUBLAS_CANDIDATES);
+    this.cublas = blas.path;
+    this.cublasError = blas.error;
+    this.name = `cuda:${device.name}${this.cublas ? '+cublas' : ''}${this.precision === 'float32' ? ' (float32 GEMM)' : ''}`;
     this.ctx = {
       addon,
       stats: this.transfers,
@@ -577,6 +595,10 @@ export class CudaBackend implements Backend {
     return this.precision === 'float64' ? 1 : 0;
   }
 
+  private get useCublas(): number {
+    return this.cublas ? 1 : 0;
+  }
+
   matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean } = {}): Tensor {
     if (a.shape.length !== 2) throw new ShapeError('a', '[M, K] (2-D)', formatShape(a.shape));
     if (b.shape.length !== 2) throw new ShapeError('b', '[K, N] (2-D)', formatShape(b.shape));
@@ -590,7 +612,7 @@ export class CudaBackend implements Backend {
     const C = views.get(out)!;
     const [sAi, sAp] = options.transA ? [1, m] : [k, 1];
     const [sBp, sBj] = options.transB ? [1, k] : [n, 1];
-    this.ctx.addon.gemm(A.view.addr, isF64(A.view.dtype), sAi, sAp, B.view.addr, isF64(B.view.dtype), sBp, sBj, m, n, k, C.addr, isF64(C.dtype), n, this.exact, 0, 0, 0, 0);
+    this.ctx.addon.gemm(A.view.addr, isF64(A.view.dtype), sAi, sAp, B.view.addr, isF64(B.view.dtype), sBp, sBj, m, n, k, C.addr, isF64(C.dtype), n, this.exact, 0, 0, 0, 0, this.useCublas);
     this.done([A, B]);
     return out;
   }
@@ -608,7 +630,7 @@ export class CudaBackend implements Backend {
     addon.rowReduce(X.view.addr, isF64(X.view.dtype), X.view.addr, isF64(X.view.dtype), B, N, norms.addr);
     addon.rowReduce(Y.view.addr, isF64(Y.view.dtype), Y.view.addr, isF64(Y.view.dtype), n, N, norms.addr + 8 * B);
     const d = this.storage(B * n, 'float64');
-    addon.gemm(X.view.addr, isF64(X.view.dtype), N, 1, Y.view.addr, isF64(Y.view.dtype), 1, N, B, n, N, d.addr, 1, n, this.exact, 1, norms.addr, norms.addr + 8 * B, CANCEL[this.precision]);
+    addon.gemm(X.view.addr, isF64(X.view.dtype), N, 1, Y.view.addr, isF64(Y.view.dtype), 1, N, B, n, N, d.addr, 1, n, this.exact, 1, norms.addr, norms.addr + 8 * B, CANCEL[this.precision], this.useCublas);
     norms.release();
     this.done([X, Y]);
     return this.track(new CudaMatrix(new View(d, 0, B * n), B, n));
@@ -670,7 +692,7 @@ export class CudaBackend implements Backend {
     const Y = this.operand(y);
     const out = this.newTensor([w.rows, ...y.shape.slice(1)], y.dtype);
     const C = views.get(out)!;
-    this.ctx.addon.gemm(W.view.addr, 1, w.cols, 1, Y.view.addr, isF64(Y.view.dtype), N, 1, w.rows, N, w.cols, C.addr, isF64(C.dtype), N, this.exact, 0, 0, 0, 0);
+    this.ctx.addon.gemm(W.view.addr, 1, w.cols, 1, Y.view.addr, isF64(Y.view.dtype), N, 1, w.rows, N, w.cols, C.addr, isF64(C.dtype), N, this.exact, 0, 0, 0, 0, this.useCublas);
     this.done([W, Y]);
     return out;
   }

@@ -52,7 +52,9 @@ export interface CudaAddon {
   philox(out: number, outF64: number, rows: number, rowSize: number, key0: number, key1: number, call: number, sampleOffset: number, stream: number, normal: number): void;
   softmax(logits: number, rows: number, cols: number): Float64Array;
   gemm(a: number, aF64: number, sAi: number, sAp: number, b: number, bF64: number, sBp: number, sBj: number, m: number, n: number, k: number,
-    c: number, cF64: number, ldc: number, exact: number, epilogue: number, nx: number, ny: number, cancel: number): void;
+    c: number, cF64: number, ldc: number, exact: number, epilogue: number, nx: number, ny: number, cancel: number, useCublas: number): void;
+  /** Loads cuBLAS from the first of `candidates` that works (once per process): its name, or why none did. */
+  cublas(candidates: string[]): { path?: string; error?: string };
 }
 
 /** Oldest compute capability with code in the addon (sm_80 SASS; compute_90 PTX for newer GPUs). */

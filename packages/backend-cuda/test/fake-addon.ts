@@ -12,6 +12,8 @@ export class FakeAddon implements CudaAddon {
   private readonly mem = new Map<number, ArrayBuffer>();
   private next = 1 << 20;
   readonly log: string[] = [];
+  /** What cublas() reports: a library name to "load", or undefined for none. */
+  blasPath: string | undefined;
 
   /** Number of live allocations. */
   get live(): number {
@@ -23,6 +25,10 @@ export class FakeAddon implements CudaAddon {
   }
   init(): void {
     this.log.push('init');
+  }
+  cublas(candidates: string[]): { path?: string; error?: string } {
+    this.log.push(`cublas ${candidates.join(',')}`);
+    return this.blasPath ? { path: this.blasPath } : { error: 'no cuBLAS in the simulation' };
   }
   sync(): void {
     this.log.push('sync');
@@ -142,8 +148,8 @@ export class FakeAddon implements CudaAddon {
     return stats;
   }
   gemm(a: number, aF64: number, sAi: number, sAp: number, b: number, bF64: number, sBp: number, sBj: number, m: number, n: number, k: number,
-    c: number, cF64: number, ldc: number, exact: number, epilogue: number, nx: number, ny: number, cancel: number): void {
-    this.log.push(`gemm exact=${exact}`);
+    c: number, cF64: number, ldc: number, exact: number, epilogue: number, nx: number, ny: number, cancel: number, useCublas: number): void {
+    this.log.push(`gemm exact=${exact} cublas=${useCublas}`);
     const A = this.view(a, (m - 1) * sAi + (k - 1) * sAp + 1, aF64);
     const B = this.view(b, (k - 1) * sBp + (n - 1) * sBj + 1, bF64);
     const C = this.view(c, (m - 1) * ldc + n, epilogue ? 1 : cF64);

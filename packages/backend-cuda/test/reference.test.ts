@@ -103,6 +103,27 @@ if (!gpu || !gpu32) {
       tol(be.weightedSum(w, y), cpu.weightedSum(w, y), 1e-6);
     });
 
+    it('gives the same distances and products with and without cuBLAS (when cuBLAS loads here)', () => {
+      if (!be.cublas) {
+        console.warn(`cuBLAS not loaded (${be.cublasError ?? 'disabled'}): only the tiled kernels were checked`);
+        return;
+      }
+      const x = rng.normal([256, 3072]);
+      const y = rng.normal([1000, 3072]);
+      for (const precision of ['float64', 'float32'] as const) {
+        const [blas, tiled] = [new CudaBackend(be.addon, be.device, { precision }), new CudaBackend(be.addon, be.device, { precision, cublas: false })];
+        const rel = precision === 'float64' ? 1e-12 : 1e-4;
+        const [a, b] = [blas.pairwiseSqDist(x, y).data, tiled.pairwiseSqDist(x, y).data];
+        a.forEach((v, i) => {
+          expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(rel * b[i]!);
+        });
+        const [p, q] = [blas.matmul(x, y, { transB: true }).data, tiled.matmul(x, y, { transB: true }).data];
+        p.forEach((v, i) => {
+          expect(Math.abs(v - q[i]!)).toBeLessThanOrEqual(rel * 100 * (1 + Math.abs(q[i]!)));
+        });
+      }
+    });
+
     it('keeps a Heun-shaped loop on the device: no host copies until the result is read', () => {
       const x = be.toDevice(rng.normal([64, 3072]));
       const d = be.toDevice(rng.normal([64, 3072]));

@@ -187,11 +187,30 @@ describe('operations beyond the reference suite', () => {
     }
   });
 
+  it('uses cuBLAS only when it loaded, and not at all when told so', () => {
+    const fake = new FakeAddon();
+    const device = fake.probe().devices![0]!;
+    const none = new CudaBackend(fake, device);
+    expect(none.cublas).toBeUndefined();
+    expect(none.cublasError).toMatch(/no cuBLAS/);
+    expect(fake.log).toContain('cublas libcublas.so.13,libcublas.so.12,libcublas.so,/usr/local/cuda/lib64/libcublas.so.13,/usr/local/cuda/lib64/libcublas.so.12');
+    fake.blasPath = '/opt/libcublas.so.13';
+    const withBlas = new CudaBackend(fake, device, { cublas: '/opt/libcublas.so.13' });
+    expect(withBlas.name).toBe('cuda:Fake GPU+cublas');
+    fake.log.length = 0;
+    withBlas.pairwiseSqDist(rng.normal([2, 3]), rng.normal([4, 3]));
+    expect(fake.log).toContain('gemm exact=1 cublas=1');
+    fake.log.length = 0;
+    const off = new CudaBackend(fake, device, { cublas: false });
+    off.matmul(rng.normal([2, 3]), rng.normal([3, 2]));
+    expect(fake.log).toEqual(['upload', 'upload', 'gemm exact=1 cublas=0']);
+  });
+
   it('runs the products in float64 or in float32 as asked', () => {
     for (const precision of ['float64', 'float32'] as const) {
       const { be, fake } = make({ precision });
       be.matmul(rng.normal([2, 3]), rng.normal([3, 2]));
-      expect(fake.log).toContain(`gemm exact=${precision === 'float64' ? 1 : 0}`);
+      expect(fake.log).toContain(`gemm exact=${precision === 'float64' ? 1 : 0} cublas=0`);
     }
     expect(() => make({ precision: 'half' as 'float32' })).toThrow(ValueError);
   });
