@@ -234,6 +234,16 @@ function attach(t: Tensor, view: View): void {
   Object.defineProperty(t, 'dispose', { value: () => { view.dispose(); }, configurable: true });
 }
 
+/** Turns an adopted host tensor back into a plain one holding its latest values, and frees the device copy. */
+function release(t: Tensor, view: View): void {
+  if (view.disposed) return;
+  const data = view.hostData();
+  views.delete(t);
+  for (const k of ['dtype', 'size', 'dispose']) Reflect.deleteProperty(t, k);
+  Object.defineProperty(t, 'data', { value: data, writable: true, configurable: true, enumerable: true });
+  view.dispose();
+}
+
 /** A float64 matrix in device memory (the output of {@link CudaBackend.pairwiseSqDist}); `data` reads it back. */
 class CudaMatrix implements Matrix64 {
   constructor(
@@ -474,6 +484,8 @@ export class CudaBackend implements Backend {
       s.host = data;
       const view = new View(s, 0, data.length);
       attach(out, view);
+      // disposing an adopted tensor hands it back to the host with its current values
+      Object.defineProperty(out, 'dispose', { value: () => { release(out, view); }, configurable: true });
       this.track(out);
       s.forWrite(true);
       return { view, tensor: out, finish: () => undefined };

@@ -87,7 +87,7 @@ if (!gpu || !gpu32) {
         });
       };
       tol(be.matmul(a, b), cpu.matmul(a, b), 1e-6); // float64 sums, one float32 rounding
-      tol(be32.matmul(a, b), cpu.matmul(a, b), 1e-5);
+      tol(be32.matmul(a, b), cpu.matmul(a, b), 1e-4); // float32 sums of 70 products
       const x = rng.normal([128, 3072]);
       const y = rng.normal([500, 3072]);
       y.data.set(x.data.subarray(0, 3072), 3072 * 7); // an exact duplicate: distance 0 by the guard
@@ -117,9 +117,10 @@ if (!gpu || !gpu32) {
         a.forEach((v, i) => {
           expect(Math.abs(v - b[i]!)).toBeLessThanOrEqual(rel * b[i]!);
         });
+        // float32 outputs: float64 sums may round to neighbouring float32 values; float32 sums differ more
         const [p, q] = [blas.matmul(x, y, { transB: true }).data, tiled.matmul(x, y, { transB: true }).data];
         p.forEach((v, i) => {
-          expect(Math.abs(v - q[i]!)).toBeLessThanOrEqual(rel * 100 * (1 + Math.abs(q[i]!)));
+          expect(Math.abs(v - q[i]!)).toBeLessThanOrEqual((precision === 'float64' ? 2e-7 : 1e-4) * (1 + Math.abs(q[i]!)));
         });
       }
     });

@@ -74,6 +74,14 @@ describe('device residency', () => {
     expect(isDeviceResident(big)).toBe(false);
     expect(Array.from(big.data)).toEqual([0, 0, 0, 0, 1, 2, 3, 4]);
     expect(fake.live).toBe(1); // only the adopted output holds device memory
+    be.scaleRows(out, 2, out);
+    out.dispose(); // hands the tensor back to the host with its latest values
+    expect(fake.live).toBe(0);
+    expect(isDeviceResident(out)).toBe(false);
+    expect(out.data).toBe(array);
+    expect(Array.from(out.data)).toEqual([6, 12, 18, 24]);
+    expect(out.dtype).toBe('float32');
+    out.dispose();
   });
 
   it('reshapes, slices, clones and casts on the device', () => {
