@@ -4,7 +4,7 @@
 // runtime statically so the addon loads without a driver. Without nvcc it prints one line and
 // exits 0: the rest of the monorepo builds, and createCudaBackend() reports "addon not built".
 //
-// Environment: NVCC (compiler path), CUDA_HOME, NODE_INCLUDE (directory with node_api.h),
+// Environment: NVCC (the compiler; when set, the only one tried), CUDA_HOME, NODE_INCLUDE (directory with node_api.h),
 // PHYS_CUDA_ARCHS (default "80,90": SASS for sm_80 and sm_90 plus PTX for compute_90),
 // PHYS_CUDA_FORCE=1 rebuilds even when the binary is newer than the sources.
 import { execFileSync } from 'node:child_process';
@@ -21,7 +21,9 @@ const out = path.join(outDir, 'backend-cuda.napi.node');
 const say = (msg) => console.log(`@phys/backend-cuda: ${msg}`);
 
 function findNvcc() {
-  const candidates = [process.env.NVCC, process.env.CUDA_HOME && path.join(process.env.CUDA_HOME, 'bin', 'nvcc')];
+  // NVCC, when set, is the only candidate (NVCC=none builds nothing)
+  if (process.env.NVCC !== undefined) return existsSync(process.env.NVCC) ? process.env.NVCC : undefined;
+  const candidates = [process.env.CUDA_HOME && path.join(process.env.CUDA_HOME, 'bin', 'nvcc')];
   for (const dir of (process.env.PATH ?? '').split(path.delimiter)) if (dir) candidates.push(path.join(dir, 'nvcc'));
   candidates.push('/usr/local/cuda/bin/nvcc');
   return candidates.find((c) => c && existsSync(c));
@@ -33,7 +35,7 @@ if (process.platform !== 'linux' || process.arch !== 'x64') {
 }
 const nvcc = findNvcc();
 if (!nvcc) {
-  say('nvcc not found (set NVCC or CUDA_HOME); native addon skipped, createCudaBackend() will report "addon not built"');
+  say(`nvcc not found${process.env.NVCC === undefined ? '' : ` at NVCC=${process.env.NVCC}`} (set NVCC or CUDA_HOME); native addon skipped, createCudaBackend() will report "addon not built"`);
   process.exit(0);
 }
 

@@ -1,5 +1,6 @@
 // The loader's error paths: every way CUDA can be missing ends in a BackendUnavailableError that
 // names the reason, never a crash.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -104,6 +105,12 @@ describe('packaging', () => {
       const pkg = JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: object; peerDependencies?: object; optionalDependencies?: object };
       for (const deps of [pkg.dependencies, pkg.peerDependencies, pkg.optionalDependencies]) expect(Object.keys(deps ?? {})).not.toContain('@phys/backend-cuda');
     }
+  });
+
+  it('the build skips the addon with one line and success where nvcc is missing', () => {
+    const script = path.join(here, '..', 'scripts', 'build-addon.mjs');
+    const out = execFileSync(process.execPath, [script], { env: { ...process.env, NVCC: path.join(here, 'no-nvcc') }, encoding: 'utf8' });
+    expect(out.trim().split('\n')).toEqual([expect.stringMatching(/^@phys\/backend-cuda: nvcc not found at NVCC=.*no-nvcc .*native addon skipped/)]);
   });
 
   it('has no install scripts', () => {
