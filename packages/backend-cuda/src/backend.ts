@@ -377,7 +377,8 @@ export class CudaBackend implements Backend {
    * Runs `fn` and disposes the device tensors and matrices made during it, except those it returns
    * (a tensor, or an array or object of them); for an async `fn`, once its promise settles. Kept
    * results move to the enclosing scope. Code written against the CPU backend can wrap a loop body
-   * in it to free temporaries.
+   * in it to free temporaries. While an async body is pending, tensors that concurrent code makes on
+   * this backend are counted as its own.
    */
   scope<T>(fn: () => T): T {
     const made = new Set<{ dispose(): void }>();
