@@ -25,6 +25,11 @@ export interface PathPrior {
    * Absent for priors that are not functions of the norm (the box).
    */
   logDensitySq?(sqNorm: number, n: number): number;
+  /**
+   * Priors with a bounded support (the box): how far u lies outside it (0 inside). Fields use it
+   * to place a point that a discretised ODE pushed outside every kernel's support.
+   */
+  supportExcess?(u: ArrayLike<number>, offset: number, n: number): number;
   /** E|x1|^2 in n dimensions (Infinity where it diverges); E[x1] = 0 for every prior here. */
   secondMoment(n: number): number;
 }
@@ -171,6 +176,12 @@ export function radialPrior(options: { radius: RadiusLaw }): PathPrior {
     },
     logDensity: (u, offset, n) => logDensitySq(sqNormOf(u, offset, n), n),
     logDensitySq,
+    ...(law.kind === 'uniform' && {
+      supportExcess: (u: ArrayLike<number>, offset: number, n: number) => {
+        const R = Math.sqrt(sqNormOf(u, offset, n));
+        return Math.max(0, R - law.max, law.min - R);
+      },
+    }),
     secondMoment: (n) => radiusMeanSq(law, n),
   };
 }
@@ -191,6 +202,11 @@ export function boxPrior(options: { halfWidth?: number } = {}): PathPrior {
     logDensity(u, offset, n) {
       for (let j = offset; j < offset + n; j++) if (!(Math.abs(u[j]!) <= h)) return -Infinity;
       return -n * Math.log(2 * h);
+    },
+    supportExcess(u, offset, n) {
+      let m = 0;
+      for (let j = offset; j < offset + n; j++) m = Math.max(m, Math.abs(u[j]!) - h);
+      return m;
     },
     secondMoment: (n) => (n * h * h) / 3,
   };

@@ -269,6 +269,12 @@ describe('path priors', () => {
     const c = k.logKernel(0, 2, 5);
     expect(Math.abs(k.logKernel(3, 2, 5) - c + 3 / 8)).toBeLessThan(1e-12);
     expect(() => priorLogKernel(boxPrior())).toThrow(ValueError);
+    expect(boxPrior({ halfWidth: 1 }).supportExcess!([0.5, -1.75, 0.2], 0, 3)).toBe(0.75);
+    expect(boxPrior({ halfWidth: 1 }).supportExcess!([0.5, -1, 0.2], 0, 3)).toBe(0);
+    const shell = radialPrior({ radius: { kind: 'uniform', min: 1, max: 2 } });
+    expect(shell.supportExcess!([3, 4], 0, 2)).toBe(3);
+    expect(shell.supportExcess!([0.3, 0.4], 0, 2)).toBe(0.5);
+    expect('supportExcess' in radialPrior({ radius: { kind: 'chi', scale: 1 } })).toBe(false);
   });
 
   it('denoiserVelocity needs t in (0, 1) unless the whole batch is at t = 0', async () => {

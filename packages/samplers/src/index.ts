@@ -23,3 +23,5 @@ export { particleGuidance, svgdGuidance, learnedPotentialGuidance, withParticleG
 export type { GuidanceScale, ParticleGuidance, GroupOptions, ParticleGuidanceOptions, SvgdGuidanceOptions, LearnedPotentialOptions, ReferenceScaleOptions } from './particle-guidance.js';
 export { rbfKernel, rbfRepulsion, rbfBandwidth, userKernel, featureKernel, permutationAction } from './particle-guidance-kernels.js';
 export type { GuidanceContext, KernelEvaluation, ParticleKernel, Bandwidth, GroupAction, ActionSelect, RbfOptions, RbfEvaluation, PairKernelFunction, UserKernelOptions, FeatureMap, FeatureVjp, FeatureKernelOptions } from './particle-guidance-kernels.js';
+export { flowSample, flowRk45Sample, flowTimes } from './flow.js';
+export type { FlowSolver, FlowSampleOptions, FlowRk45Options } from './flow.js';
