@@ -45,3 +45,4 @@ export {
   priorLogKernel,
 } from './path-convert.js';
 export type { VelocityModel, PathBatch } from './path-convert.js';
+export { pathFromName, priorFromName } from './path-names.js';

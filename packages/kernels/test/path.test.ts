@@ -17,6 +17,8 @@ import {
   trigPath,
   velocityDenoiser,
   velocityToDenoised,
+  pathFromName,
+  priorFromName,
   type PathPrior,
   type TrajectoryPath,
   type VelocityModel,
@@ -283,5 +285,24 @@ describe('path priors', () => {
     const x = randomBatch(2, 3, 1);
     await expect(v(x, Float64Array.from([1, 0.5]))).rejects.toThrow(ValueError);
     expect(maxAbsDiff((await v(x, new Float64Array(2))).data, x.data.map((q) => -q))).toBe(0);
+  });
+});
+
+describe('paths and priors by name', () => {
+  it('every name parses back to the same family', () => {
+    for (const p of [...PATHS, segmentedPath({ segments: 2, base: segmentedPath({ segments: 3 }) })]) {
+      const q = pathFromName(p.name);
+      expect(q.name).toBe(p.name);
+      for (const t of [0.1, 0.45, 0.8]) expect(Math.abs(q.coefficients(t).a - p.coefficients(t).a)).toBeLessThan(1e-5);
+    }
+    expect(pathFromName('trig').name).toBe(trigPath().name);
+    const priors = [gaussianPrior({ scale: 2 }), boxPrior({ halfWidth: 0.5 }), radialPrior({ radius: { kind: 'uniform', min: 0.5, max: 2 } }), radialPrior({ radius: { kind: 'betaPrime', D: 1, r: 40 } }), radialPrior({ radius: { kind: 'chi', scale: 3 } })];
+    for (const p of priors) expect(priorFromName(p.name).name).toBe(p.name);
+    expect(priorFromName('gaussian').name).toBe('gaussian(1)');
+  });
+
+  it('rejects unknown names', () => {
+    expect(() => pathFromName('spiral')).toThrow(ValueError);
+    expect(() => priorFromName('radial(cauchy(1))')).toThrow(ValueError);
   });
 });
