@@ -48,3 +48,5 @@ export type {
   SmoothVerdict,
   DensityFlow,
 } from './genphys.js';
+export { pathPosteriorWeights, pathPosteriorMean, empiricalVelocity, empiricalVelocityField, trajectoryIndicator } from './trajectory-field.js';
+export type { EmpiricalVelocityOptions, TrajectoryFamily } from './trajectory-field.js';

@@ -32,3 +32,21 @@ export { VeKernel, VpKernel, veKernel, vpKernel, vpPerturb } from './vpve.js';
 export type { VpPerturbed } from './vpve.js';
 export { PfgmKernel, pfgmKernel, pfgmHyperparameters } from './pfgm.js';
 export type { PfgmOptions, PfgmPoints, PfgmPerturbed, PfgmHyperparameterInputs } from './pfgm.js';
+export { straightPath, trigPath, bezierPath, segmentedPath, checkTime } from './path.js';
+export type { TrajectoryPath, PathCoefficients } from './path.js';
+export { gaussianPrior, radialPrior, boxPrior } from './path-prior.js';
+export type { PathPrior, RadiusLaw } from './path-prior.js';
+export {
+  timeRows,
+  coefficientRows,
+  pathPoint,
+  conditionalVelocity,
+  pathTrainingBatch,
+  velocityToDenoised,
+  denoisedToVelocity,
+  velocityDenoiser,
+  denoiserVelocity,
+  priorLogKernel,
+} from './path-convert.js';
+export type { VelocityModel, PathBatch } from './path-convert.js';
+export { pathFromName, priorFromName } from './path-names.js';

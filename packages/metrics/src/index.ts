@@ -29,3 +29,5 @@ export { preprocessForInception, INCEPTION_PRESETS } from './resize.js';
 export type { InceptionPreset, ImageCHW, PreprocessOptions } from './resize.js';
 export { extractFeatures, preprocessBatch, computeMetrics } from './report.js';
 export type { FeatureExtractor, ExtractOptions, ExtractResult, MetricName, MetricsInput, MetricsReport } from './report.js';
+export { compositeIndex } from './composite-index.js';
+export type { IndexColumn, CompositeIndexOptions, CompositeIndexResult } from './composite-index.js';

@@ -157,6 +157,7 @@ export function resolveDenoiserConfig(meta: PhysMetadata, options: DenoiserOptio
   if (parameterization === undefined) {
     throw new ValueError('parameterization', undefined, "one of 'edm' | 'edm-raw' | 'eps' | 'v': set phys.parameterization in the model's metadata or pass options.parameterization");
   }
+  if (parameterization === 'velocity') throw new ValueError('parameterization', parameterization, "a denoiser parameterisation: velocity models load with loadVelocityModel (its .denoiser is the sigma conversion)");
   if (!['edm', 'edm-raw', 'eps', 'v'].includes(parameterization)) throw new ValueError('parameterization', parameterization, "one of 'edm' | 'edm-raw' | 'eps' | 'v'");
   const Dopt = options.D ?? meta.D;
   if (Dopt !== undefined && !(Dopt > 0)) throw new ValueError('D', Dopt, 'a number > 0 (or Infinity)');

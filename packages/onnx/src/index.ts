@@ -20,3 +20,5 @@ export { createOrtGemm, createFastBackend } from './gemm.js';
 export type { OrtGemmOptions } from './gemm.js';
 export { encodeOnnxModel, ONNX_DTYPES } from './onnx-writer.js';
 export type { OnnxModelSpec, OnnxNodeSpec, OnnxValueInfo, OnnxInitializer, OnnxDim, OnnxElemType } from './onnx-writer.js';
+export { loadVelocityModel } from './velocity.js';
+export type { VelocityModelOptions, OnnxVelocityModel } from './velocity.js';

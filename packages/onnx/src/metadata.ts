@@ -11,8 +11,11 @@ export type ModelKind = 'denoiser' | 'classifier' | 'pfgm-field' | 'latent-prior
  * - `'eps'`: epsilon-prediction on the VP (DDPM) process: D = x - sigma * eps(x / sqrt(1 + sigma^2), t(sigma)).
  * - `'v'`: v-prediction (Salimans & Ho): D = c_skip x - c_out v(c_in x, t(sigma)) with EDM's
  *   coefficients for `sigma_data` (1 by default).
+ * - `'velocity'`: flow matching on a trajectory path (`phys.path`, e.g. `straight`): the model is
+ *   v(x_t, t) ~ E[a'(t) x0 + b'(t) x1 | x_t] in natural time t in [0, 1] (input `phys.input_t`,
+ *   default `t`); load it with `loadVelocityModel`.
  */
-export type Parameterization = 'edm' | 'edm-raw' | 'eps' | 'v';
+export type Parameterization = 'edm' | 'edm-raw' | 'eps' | 'v' | 'velocity';
 
 /** The perturbation kernel the model was trained with (`phys.kernel`). */
 export type KernelKind = 'edm' | 'pfgmpp' | 'vp' | 've';
@@ -57,6 +60,12 @@ export interface PhysMetadata {
   readonly vpBetaD?: number;
   readonly vpBetaMin?: number;
   readonly vpM?: number;
+  /** Extension: the trajectory path of a `velocity` model, a name `pathFromName` of @phys/kernels reads (e.g. `straight`). */
+  readonly path?: string;
+  /** Extension: the prior of a `velocity` model, a name `priorFromName` reads (e.g. `gaussian(1)`). */
+  readonly prior?: string;
+  /** Extension: the time input of a `velocity` model (default `t`). */
+  readonly inputT?: string;
   /** `phys.provenance`: free text (script, seed, data, steps, loss). */
   readonly provenance?: string;
 }
@@ -83,6 +92,9 @@ export const PHYS_METADATA_KEYS = {
   'phys.vp_beta_d': 'vpBetaD',
   'phys.vp_beta_min': 'vpBetaMin',
   'phys.vp_M': 'vpM',
+  'phys.path': 'path',
+  'phys.prior': 'prior',
+  'phys.input_t': 'inputT',
   'phys.provenance': 'provenance',
 } as const satisfies Record<string, keyof PhysMetadata>;
 
@@ -127,7 +139,7 @@ export function parsePhysMetadata(props: ReadonlyMap<string, string>): PhysMetad
         m.kind = oneOf(key, value, ['denoiser', 'classifier', 'pfgm-field', 'latent-prior']);
         break;
       case 'phys.parameterization':
-        m.parameterization = oneOf(key, value, ['edm', 'edm-raw', 'eps', 'v']);
+        m.parameterization = oneOf(key, value, ['edm', 'edm-raw', 'eps', 'v', 'velocity']);
         break;
       case 'phys.kernel':
         m.kernel = oneOf(key, value, ['edm', 'pfgmpp', 'vp', 've']);
@@ -170,6 +182,11 @@ export function parsePhysMetadata(props: ReadonlyMap<string, string>): PhysMetad
       case 'phys.output_features':
       case 'phys.input_z':
       case 'phys.output_z':
+      case 'phys.input_t':
+        m[PHYS_METADATA_KEYS[key]] = name(key, value);
+        break;
+      case 'phys.path':
+      case 'phys.prior':
         m[PHYS_METADATA_KEYS[key]] = name(key, value);
         break;
       case 'phys.provenance':

@@ -44,3 +44,5 @@ export { samplerRegistry, findSampler, describeSamplers } from './registry.js';
 export type { SamplerEntry, RegistryOptions } from './registry.js';
 export { edmAblationSample } from './edm-ablation.js';
 export type { EdmAblationOptions } from './edm-ablation.js';
+export { flowSample, flowRk45Sample, flowTimes } from './flow.js';
+export type { FlowSolver, FlowSampleOptions, FlowRk45Options } from './flow.js';
