@@ -62,7 +62,8 @@ Options:
                           JOB_COMPLETION_INDEX with --num-shards, RANK/WORLD_SIZE)
   --num-shards <n>        shard count of a Kubernetes Indexed Job (or PHYS_NUM_SHARDS)
   --micro-batch <n|off>   rows per onnxruntime call, every call padded to n rows so that sample i
-                          does not depend on the batch (default 16); off: one call per batch
+                          does not depend on the batch (default 64, the default batch size: no
+                          padding but the last batch's); off: one call per batch
   --json                  print a JSON report (NFE, wall time, per-step timings) on stdout
   --quiet                 no progress bar
   --list-presets          print the Restart presets and exit
@@ -174,7 +175,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
   // RK45 takes one step size for the whole batch: per seed, each seed is its own batch.
   const coupled = seedMode && sampler === 'rk45';
   const microText = values['micro-batch'];
-  const microBatch = microText === 'off' ? undefined : coupled ? 1 : positiveInt(microText, 'micro-batch', 16);
+  const microBatch = microText === 'off' ? undefined : coupled ? 1 : positiveInt(microText, 'micro-batch', 64);
   const out = values.out ?? 'samples.png';
   const seed = finiteNumber(values.seed, 'seed', 0);
   if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);

@@ -98,7 +98,7 @@ describe('phys sample --seeds --outdir', () => {
   });
 
   it('resumes after a kill: only whole files are visible, and the rerun completes the same files', async () => {
-    const args = [...base, '--seeds', '0-47', '--batch-size', '4', '--outdir', 'killed'];
+    const args = [...base, '--seeds', '0-47', '--batch-size', '4', '--micro-batch', '4', '--outdir', 'killed'];
     const child = spawn(process.execPath, [bin, ...args], { cwd: dir, env: cleanEnv() });
     const out = path.join(dir, 'killed');
     // Kill (SIGKILL: no cleanup runs) once some images are written and others are not.
@@ -116,7 +116,7 @@ describe('phys sample --seeds --outdir', () => {
     const report = JSON.parse(r.stdout);
     expect(report.seeds.skipped).toBe(before.size);
     expect(report.seeds.written).toBe(48 - before.size);
-    expect(phys([...base, '--seeds', '0-47', '--outdir', 'unkilled']).code).toBe(0);
+    expect(phys([...base, '--seeds', '0-47', '--micro-batch', '4', '--outdir', 'unkilled']).code).toBe(0);
     const resumed = pngs(out);
     const clean = pngs(path.join(dir, 'unkilled'));
     expect(resumed.size).toBe(48);
@@ -130,7 +130,8 @@ describe('phys sample --seeds --outdir', () => {
   it.each(SAMPLERS.filter((s) => s !== 'pfgm'))('%s: raw samples are bit-identical across batch sizes and shard counts (fixed-shape micro-batches)', (sampler) => {
     const last = sampler === 'rk45' ? 2 : 6;
     const run = (outdir: string, extra: string[]): void => {
-      const r = phys(['sample', '--sampler', sampler, '--steps', '4', '--seeds', `0-${last}`, '--outdir', outdir, '--npz', '--quiet', ...extra]);
+      // Micro-batches of 8 rows (the default 64 is as invariant, and 8x the work on 7 seeds).
+      const r = phys(['sample', '--sampler', sampler, '--steps', '4', '--seeds', `0-${last}`, '--outdir', outdir, '--npz', '--micro-batch', '8', '--quiet', ...extra]);
       expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
     };
     run(`${sampler}-b7`, ['--batch-size', '7']);
