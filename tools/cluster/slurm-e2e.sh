@@ -12,7 +12,7 @@ set -euo pipefail
 
 SEEDS=${1:-0-159}
 shift || true
-SAMPLE_OPTS=("--sampler" "heun" "--steps" "18" "--batch-size" "32" "$@")
+SAMPLE_OPTS=("--sampler" "heun" "--steps" "18" "$@")
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 PHYS="$(command -v node) $ROOT/packages/cli/bin/phys.js"
 [ -f "$ROOT/packages/cli/dist/bin.js" ] || { echo "build first: npm run build" >&2; exit 1; }
