@@ -3,7 +3,7 @@
 # (idempotent), starts a one-node cluster on this machine (munged, slurmctld, slurmd; CPUs=2),
 # submits a job array of 4 shards of `phys sample --seeds` + `phys stats`, merges the shards and
 # compares them with a single-process run: the images byte for byte, the statistics to 1e-12
-# relative, the Frechet distances. Needs root (apt, daemons); everything else lives in a temporary
+# relative, the Frechet distances; and checks the srun form (2 tasks in one allocation). Needs root (apt, daemons); everything else lives in a temporary
 # folder that is removed at the end, and the daemons it started are stopped by their pids.
 #
 # Usage: tools/cluster/slurm-e2e.sh [seeds, default 0-159] [extra phys sample options...]
@@ -133,7 +133,28 @@ log "job array $jobid finished in $(( $(date +%s) - started )) s"
 for f in "$OUT"/slurm-*.out; do sed "s|^|  $(basename "$f"): |" "$f"; done
 if ! [ -f "$OUT/stats-0.npz" ] || ! [ -f "$OUT/stats-3.npz" ]; then echo "a shard failed" >&2; exit 1; fi
 
-# 6. The same seeds in one process, and the comparison.
+# 6. srun in one allocation: inside the job step each task's shard comes from SLURM_PROCID and
+#    SLURM_NTASKS; the batch script itself (no srun) is one process whatever --ntasks says.
+cat > "$WORK/srun.sbatch" <<JOB
+#!/bin/bash
+#SBATCH --job-name=phys-srun
+#SBATCH --ntasks=2
+#SBATCH --cpus-per-task=1
+#SBATCH --output=$OUT/srun.out
+set -euo pipefail
+cd "$ROOT"
+echo "batch script: SLURM_STEP_ID=\${SLURM_STEP_ID:-unset} SLURM_PROCID=\${SLURM_PROCID:-unset} SLURM_NTASKS=\${SLURM_NTASKS:-unset}"
+$PHYS sample --seeds 0-3 --outdir "$OUT/srun-batch" --sampler euler --steps 2 --quiet
+srun $PHYS sample --seeds 0-3 --outdir "$OUT/srun" --sampler euler --steps 2 --quiet
+JOB
+sbatch --parsable --wait "$WORK/srun.sbatch" >/dev/null
+sed 's|^|  srun.out: |' "$OUT/srun.out"
+grep -q 'shard 0/1 from single process: 4 seeds' "$OUT/srun.out" || { echo "the batch script was not one process" >&2; exit 1; }
+for i in 0 1; do grep -q "shard $i/2 from SLURM_PROCID/SLURM_NTASKS: 2 seeds" "$OUT/srun.out" || { echo "srun task $i did not get shard $i/2" >&2; exit 1; }; done
+[ "$(find "$OUT/srun" -name '*.png' | wc -l)" = 4 ] || { echo "srun tasks did not write the 4 seeds" >&2; exit 1; }
+log "srun: 2 tasks took shards 0/2 and 1/2; the batch script alone was one process"
+
+# 7. The same seeds in one process, and the comparison.
 started=$(date +%s)
 $PHYS sample --seeds "$SEEDS" --outdir "$OUT/single" --subdirs --quiet "${SAMPLE_OPTS[@]}"
 $PHYS stats "$OUT/single" --out "$OUT/single.npz" --quiet
