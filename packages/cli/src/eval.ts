@@ -1,22 +1,28 @@
+import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { loadClassifier, type OnnxClassifier } from '@phys/onnx';
 import { computeMetrics, inBatchSimilarity, type GaussianStats } from '@phys/metrics';
 import { loadFidStats } from '@phys/metrics/node';
 import type { Tensor } from '@phys/tensor';
-import { UsageError } from './errors.js';
+import { UsageError, positiveInt } from './errors.js';
 import { loadImages } from './images.js';
 import { defaultClassifierPath, defaultReferenceStatsPath, requireFile } from './models.js';
 import { writeFileAtomic } from './output.js';
 import { ProgressBar } from './progress.js';
+import { evalStreaming } from './stats.js';
 
 export const EVAL_USAGE = `Usage: phys eval --samples <grid.png | folder> [options]
+       phys eval --stats <a.npz> <b.npz> ... [options]
 
 Compares generated images with a reference through the features of a classifier (default: the
 shipped Fashion-MNIST classifier) and reports a JSON document.
 
 Options:
-  --samples <path>        PNG grid written by 'phys sample', or a folder of PNG images
+  --samples <path>        PNG grid written by 'phys sample', or a folder of PNG images (sub-folders
+                          included), streamed in batches: any number of images in bounded memory
+  --stats <files...>      statistics written by 'phys stats' (shards), merged exactly
+  --batch-size <n>        images per batch of a folder (default 256)
   --reference <path>      reference: feature statistics (.npz with mu, sigma, pytorch-fid format),
                           a PNG grid or a folder of PNGs (default: shipped Fashion-MNIST test stats)
   --classifier <file>     ONNX classifier with a features output (default: shipped classifier)
@@ -26,7 +32,9 @@ Options:
 
 Metrics: Frechet distance on the classifier's penultimate features (named after the classifier,
 not FID), classifier score (Inception Score formula on the classifier's logits), in-batch
-similarity; with reference images also KID and precision/recall (k = 3).`;
+similarity; with reference images also KID and precision/recall (k = 3). A folder or --stats
+streams features into mergeable statistics: the Frechet distance and (images only) the
+classifier score.`;
 
 async function extract(classifier: OnnxClassifier, x: Tensor, label: string, quiet: boolean): Promise<{ features: Tensor; logits: Tensor | undefined }> {
   const bar = new ProgressBar(process.stderr, x.rows, label, quiet);
@@ -39,30 +47,46 @@ async function extract(classifier: OnnxClassifier, x: Tensor, label: string, qui
 }
 
 /** `phys eval`: prints the JSON report; returns the exit code. */
-export async function evalCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
+export async function evalCommand(argv: string[], signal: AbortSignal): Promise<number> {
+  const { values, positionals } = parseArgs({
     args: argv,
     options: {
       samples: { type: 'string' },
       reference: { type: 'string' },
       classifier: { type: 'string' },
       out: { type: 'string' },
+      stats: { type: 'string', multiple: true },
+      'batch-size': { type: 'string' },
       quiet: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
+    allowPositionals: true,
   });
   if (values.help) {
     process.stdout.write(`${EVAL_USAGE}\n`);
     return 0;
   }
-  if (values.samples === undefined) throw new UsageError('--samples is required (a PNG grid or a folder of PNGs)');
+  if (values.stats === undefined && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (values.stats !== undefined && values.samples !== undefined) throw new UsageError('give --samples or --stats, not both');
+  if (values.samples === undefined && values.stats === undefined) throw new UsageError('--samples is required (a PNG grid or a folder of PNGs)');
+  const quietBar = values.quiet || !process.stderr.isTTY;
+  if (values.stats !== undefined || (await stat(values.samples!).catch(() => undefined))?.isDirectory()) {
+    const batchSize = positiveInt(values['batch-size'], 'batch-size', 256);
+    const stats = values.stats === undefined ? undefined : [...values.stats, ...positionals];
+    const report = await evalStreaming({ ...(values.samples !== undefined && { samples: values.samples }), ...(stats && { stats }), ...(values.reference !== undefined && { reference: values.reference }), ...(values.classifier !== undefined && { classifier: values.classifier }), batchSize, quiet: quietBar }, signal);
+    const text = `${JSON.stringify(report, null, 2)}\n`;
+    if (values.out !== undefined) await writeFileAtomic(values.out, text);
+    process.stdout.write(text);
+    return 0;
+  }
+  const samplesPath = values.samples!;
   const classifierPath = requireFile(values.classifier ?? defaultClassifierPath, 'classifier');
   const referencePath = values.reference ?? requireFile(defaultReferenceStatsPath, 'reference statistics');
   const classifier = await loadClassifier(classifierPath, { threads: 'auto' });
   try {
     const { imageShape, valueRange } = classifier.info;
-    const quiet = values.quiet || !process.stderr.isTTY;
-    const samples = await loadImages(values.samples, imageShape, valueRange);
+    const quiet = quietBar;
+    const samples = await loadImages(samplesPath, imageShape, valueRange);
     const gen = await extract(classifier, samples, 'features (samples)', quiet);
     const reference: Tensor | GaussianStats = referencePath.toLowerCase().endsWith('.npz')
       ? loadFidStats(referencePath)
@@ -71,7 +95,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     // reference images, KD_<classifier> and precision/recall.
     const metrics = computeMetrics({ features: gen.features, reference, logits: gen.logits, extractor: path.basename(classifierPath, '.onnx') });
     const report = {
-      inputs: { samples: values.samples, reference: referencePath, classifier: classifierPath },
+      inputs: { samples: samplesPath, reference: referencePath, classifier: classifierPath },
       ...metrics,
       inBatchSimilarity: inBatchSimilarity(gen.features),
     };

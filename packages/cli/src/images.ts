@@ -5,7 +5,8 @@ import { UsageError } from './errors.js';
 import { untileGrid } from './grid.js';
 import { decodePng, type Image8 } from './png.js';
 
-function imageToTensor(img: Image8, channels: number, range: readonly [number, number], out: Tensor, index: number): void {
+/** Writes `img` (8-bit) as row `index` of `out` (`[B, channels, H, W]`) with 0..255 mapped onto `range`. */
+export function imageToTensor(img: Image8, channels: number, range: readonly [number, number], out: Tensor, index: number): void {
   const { width, height } = img;
   for (let c = 0; c < channels; c++)
     for (let i = 0; i < width * height; i++) {

@@ -6,6 +6,7 @@ const USAGE = `Usage: phys <command> [options]
 Commands:
   sample   sample images from an ONNX model and write a PNG grid (default: the shipped model)
   eval     metrics between samples and a reference (Frechet distance on classifier features, ...)
+  stats    mergeable feature statistics of a folder of images (one shard of a sharded run)
   bench    time the sampler on the shipped model (per-step and per-NFE costs)
 
 Run 'phys <command> --help' for the options of a command.`;
@@ -15,6 +16,7 @@ type Command = (argv: string[], signal: AbortSignal) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   sample: async () => (await import('./sample.js')).sampleCommand,
   eval: async () => (await import('./eval.js')).evalCommand,
+  stats: async () => (await import('./stats.js')).statsCommand,
   bench: async () => (await import('./bench.js')).benchCommand,
 };
 

@@ -27,6 +27,8 @@ import { writeFileAtomic } from './output.js';
 import { encodePng } from './png.js';
 import { ProgressBar } from './progress.js';
 import { listSamplers, registrySampler } from './samplers-list.js';
+import { planSeedRun, type SeedRun } from './seed-run.js';
+import { SeedSet } from './seeds.js';
 
 export const SAMPLERS = ['restart', 'heun', 'euler', 'rk45', 'dpm', 'edm-sde', 'pfgm'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
@@ -34,7 +36,7 @@ export type SamplerName = (typeof SAMPLERS)[number];
 export const SAMPLE_USAGE = `Usage: phys sample [options]
 
 Samples images from an ONNX denoiser (default: the shipped Fashion-MNIST PFGM++ D=128 model)
-and writes a PNG grid.
+and writes a PNG grid, or with --seeds one PNG per seed into --outdir (sharded and resumable).
 
 Options:
   --model <file.onnx>     denoiser (or PFGM field for --sampler pfgm); default: shipped model
@@ -52,6 +54,19 @@ Options:
   --batch-size <n>        samples per batch (default 64)
   --seed <n>              seed of the Philox RNG (default 0); sample i is the same for any batch size
   --out <file.png>        output grid (default samples.png)
+  --seeds <list>          one PNG per seed instead of a grid, e.g. 0-49999 or 0-9,100; seed s is
+                          sample index s of the --seed stream, whatever the batch or the shard
+  --outdir <dir>          folder of the --seeds images: {seed:06d}.png (NVlabs/edm's layout);
+                          a rerun skips seeds already written; files appear by atomic rename
+  --subdirs               --outdir sub-folders of 1000 seeds ({seed - seed % 1000:06d}/)
+  --npz                   also write each batch's raw float32 samples (x, seeds) as an .npz
+  --shard <i/n>           do part i of n of the seeds (0-based); default: from the environment
+                          (SLURM_ARRAY_TASK_ID/COUNT, SLURM_PROCID/NTASKS under srun,
+                          JOB_COMPLETION_INDEX with --num-shards, RANK/WORLD_SIZE)
+  --num-shards <n>        shard count of a Kubernetes Indexed Job (or PHYS_NUM_SHARDS)
+  --micro-batch <n|off>   rows per onnxruntime call, every call padded to n rows so that sample i
+                          does not depend on the batch (default 64, the default batch size: no
+                          padding but the last batch's); off: one call per batch
   --json                  print a JSON report (NFE, wall time, per-step timings) on stdout
   --quiet                 no progress bar
   --list-presets          print the Restart presets and exit
@@ -72,6 +87,11 @@ export interface SampleReport {
   wallSeconds: number;
   output: string;
   range: [number, number];
+  /** Rows per (padded) onnxruntime call, or null with --micro-batch off. */
+  microBatch: number | null;
+  /** Per-seed runs: the shard and how many seeds it wrote or found already written. */
+  seeds?: { shard: string; shardSource: string; inShard: number; written: number; skipped: number };
+  /** Per-step timings (grid runs only; per-seed runs keep memory bounded by the batch). */
   stepTimings: { batch: number; step: number; sigma: number; nfe: number; ms: number }[];
 }
 
@@ -118,7 +138,14 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       count: { type: 'string', short: 'n' },
       'batch-size': { type: 'string' },
       seed: { type: 'string' },
-      out: { type: 'string', default: 'samples.png' },
+      out: { type: 'string' },
+      seeds: { type: 'string' },
+      outdir: { type: 'string' },
+      subdirs: { type: 'boolean', default: false },
+      npz: { type: 'boolean', default: false },
+      shard: { type: 'string' },
+      'num-shards': { type: 'string' },
+      'micro-batch': { type: 'string' },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', default: false },
       'list-presets': { type: 'boolean', default: false },
@@ -148,48 +175,70 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
   const restart = sampler === 'restart' ? restartLevels(values.preset, values.restart) : undefined;
   const steps = positiveInt(values.steps, 'steps', restart?.steps ?? (sampler === 'pfgm' ? 100 : 18));
   if (sampler !== 'pfgm' && sampler !== 'rk45' && steps < 2) throw new UsageError('--steps must be at least 2');
-  const count = positiveInt(values.count, 'count', 64);
-  const batchSize = Math.min(count, positiveInt(values['batch-size'], 'batch-size', 64));
+  const seedMode = values.seeds !== undefined;
+  if (seedMode && (values.count !== undefined || values.out !== undefined)) throw new UsageError('--seeds writes one PNG per seed into --outdir: not with -n/--count or --out');
+  if (!seedMode && (values.outdir !== undefined || values.shard !== undefined || values['num-shards'] !== undefined || values.subdirs || values.npz)) {
+    throw new UsageError('--outdir, --subdirs, --npz, --shard and --num-shards go with --seeds');
+  }
+  if (seedMode && values.outdir === undefined) throw new UsageError('--seeds needs --outdir (the folder of the images)');
+  if (seedMode && values.pg !== undefined) throw new UsageError('--pg couples the samples of a batch, so a seed would depend on its batch: not with --seeds');
+  // RK45 takes one step size for the whole batch: per seed, each seed is its own batch.
+  const coupled = seedMode && sampler === 'rk45';
+  const microText = values['micro-batch'];
+  const microBatch = microText === 'off' ? undefined : coupled ? 1 : positiveInt(microText, 'micro-batch', 64);
+  const out = values.out ?? 'samples.png';
   const seed = finiteNumber(values.seed, 'seed', 0);
   if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new UsageError(`--seed must be a non-negative integer, got '${values.seed}'`);
   const D = values.D === undefined ? undefined : finiteNumber(values.D, 'D', 0, true);
-  if (!values.out.toLowerCase().endsWith('.png')) throw new UsageError(`--out must name a .png file, got '${values.out}'`);
+  if (!out.toLowerCase().endsWith('.png')) throw new UsageError(`--out must name a .png file, got '${out}'`);
   const pg = values.pg === undefined ? undefined : finiteNumber(values.pg, 'pg', 0, true);
   if (pg !== undefined && sampler === 'pfgm') throw new UsageError('--pg applies to denoiser samplers, not pfgm');
   const modelPath = requireFile(values.model ?? defaultDenoiserPath, 'model file');
+  const run: SeedRun | undefined = seedMode
+    ? planSeedRun({ seeds: values.seeds!, outdir: values.outdir!, subdirs: values.subdirs, npz: values.npz, shard: values.shard, numShards: values['num-shards'] })
+    : undefined;
+  const count = run ? run.pending.count : positiveInt(values.count, 'count', 64);
+  const batchSize = coupled ? 1 : Math.max(1, Math.min(count, positiveInt(values['batch-size'], 'batch-size', 64)));
+  const todo = run ? run.pending : new SeedSet([{ start: 0, end: count }]);
 
   const started = performance.now();
   const stepTimings: SampleReport['stepTimings'] = [];
   const batches: Tensor[] = [];
   let nfePerBatch = 0;
   let kernelName = 'pfgm';
-  let range: [number, number];
-  const nBatches = Math.ceil(count / batchSize);
+  let range: [number, number] = [-1, 1];
+  const nBatches = todo.batchCount(batchSize);
+  let written = 0;
 
   const runBatches = async (
     estimateNfe: number,
-    run: (rng: PhiloxRng, rows: number, onStep: (s: StepInfo) => void) => Promise<SampleResult>,
+    sampleBatch: (rng: PhiloxRng, rows: number, onStep: (s: StepInfo) => void) => Promise<SampleResult>,
   ): Promise<void> => {
     const bar = new ProgressBar(process.stderr, nBatches * estimateNfe, `sampling ${count} (${sampler})`, values.quiet || values.json);
-    for (let b = 0; b < nBatches; b++) {
-      const rows = Math.min(batchSize, count - b * batchSize);
-      const rng = new PhiloxRng(seed, { sampleOffset: b * batchSize });
+    let b = 0;
+    for (const { start, end } of todo.batches(batchSize)) {
+      const rows = end - start;
+      const rng = new PhiloxRng(seed, { sampleOffset: start });
       let last = performance.now();
       const onStep = (s: StepInfo): void => {
         const now = performance.now();
-        stepTimings.push({ batch: b, step: s.step, sigma: s.sigma, nfe: s.nfe, ms: now - last });
+        // Per-seed runs keep no per-step log: memory stays bounded by the batch.
+        if (!run) stepTimings.push({ batch: b, step: s.step, sigma: s.sigma, nfe: s.nfe, ms: now - last });
         last = now;
         bar.update(b * estimateNfe + Math.min(s.nfe, estimateNfe), `batch ${b + 1}/${nBatches} sigma ${s.sigma.toPrecision(3)}`);
       };
-      const result = await run(rng, rows, onStep);
+      const result = await sampleBatch(rng, rows, onStep);
       nfePerBatch = result.nfe;
-      batches.push(result.x);
+      if (run) await run.write(result.x, start, range);
+      else batches.push(result.x);
+      written += rows;
+      b++;
     }
     bar.done();
   };
 
   if (sampler === 'pfgm') {
-    const field = await loadNormalizedField(modelPath, { threads: 'auto' });
+    const field = await loadNormalizedField(modelPath, { threads: 'auto', chunkSize: microBatch ?? batchSize, fixedShape: microBatch !== undefined });
     try {
       range = [field.info.valueRange[0], field.info.valueRange[1]];
       const kernel = pfgmKernel();
@@ -201,7 +250,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       await field.dispose();
     }
   } else {
-    const model = await loadDenoiser(modelPath, { threads: 'auto', chunkSize: batchSize });
+    const model = await loadDenoiser(modelPath, { threads: 'auto', chunkSize: microBatch ?? batchSize, fixedShape: microBatch !== undefined });
     try {
       const { info } = model;
       range = [info.valueRange[0], info.valueRange[1]];
@@ -237,14 +286,15 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     }
   }
 
-  const all = Tensor.zeros([count, ...batches[0]!.shape.slice(1)]);
-  let offset = 0;
-  for (const t of batches) {
-    all.data.set(t.data, offset);
-    offset += t.size;
+  if (!run) {
+    const all = Tensor.zeros([count, ...batches[0]!.shape.slice(1)]);
+    let offset = 0;
+    for (const t of batches) {
+      all.data.set(t.data, offset);
+      offset += t.size;
+    }
+    await writeFileAtomic(out, encodePng(tileGrid(all, range)));
   }
-  const png = encodePng(tileGrid(all, range));
-  await writeFileAtomic(values.out, png);
   const wallSeconds = (performance.now() - started) / 1000;
   const report: SampleReport = {
     model: modelPath,
@@ -257,11 +307,18 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     seed,
     nfePerBatch,
     wallSeconds,
-    output: values.out,
+    output: run ? values.outdir! : out,
     range,
+    microBatch: microBatch ?? null,
+    ...(run && {
+      seeds: { shard: `${run.shard.index}/${run.shard.count}`, shardSource: run.shard.source, inShard: run.shardSeeds.count, written, skipped: run.shardSeeds.count - run.pending.count },
+    }),
     stepTimings,
   };
   if (values.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-  else process.stderr.write(`wrote ${values.out}: ${count} samples, ${sampler}, NFE ${nfePerBatch} per batch, ${wallSeconds.toFixed(1)} s\n`);
+  else if (run) {
+    const skipped = run.shardSeeds.count - run.pending.count;
+    process.stderr.write(`wrote ${written} images to ${values.outdir} (shard ${run.shard.index}/${run.shard.count} from ${run.shard.source}: ${run.shardSeeds.count} seeds, ${skipped} already written), ${sampler}, ${wallSeconds.toFixed(1)} s\n`);
+  } else process.stderr.write(`wrote ${out}: ${count} samples, ${sampler}, NFE ${nfePerBatch} per batch, ${wallSeconds.toFixed(1)} s\n`);
   return 0;
 }

@@ -70,7 +70,8 @@ export class FeatureStatistics {
       throw new ShapeError('state', `shift/sum of ${d} and sumOuter of ${d * d} values`, `${state.shift.length}/${state.sum.length}/${state.sumOuter.length}`);
     }
     if (!(Number.isInteger(state.count) && state.count >= 0)) throw new ValueError('state.count', state.count, 'a non-negative integer');
-    const out = new FeatureStatistics(d, { shift: state.shift });
+    // An empty state's shift is a placeholder: the first rows or merge choose the reference point.
+    const out = new FeatureStatistics(d, state.count > 0 ? { shift: state.shift } : {});
     out.n = state.count;
     out.s.set(state.sum);
     out.ss.set(state.sumOuter);

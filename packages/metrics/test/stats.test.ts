@@ -1,6 +1,6 @@
 import { PhiloxRng, Tensor } from '@phys/tensor';
 import { expectClose } from '../../../test-support/golden.js';
-import { FeatureStatistics, frechetDistance } from '../src/index.js';
+import { FeatureStatistics, encodeFeatureStatistics, encodeFidStats, frechetDistance, parseFeatureStatistics, parseFidStats, readNpz } from '../src/index.js';
 
 function relMax(a: Float64Array, b: Float64Array): number {
   let scale = 0;
@@ -61,5 +61,43 @@ describe('streaming, mergeable feature statistics', () => {
     expect(() => new FeatureStatistics(3).mean()).toThrow(/count/);
     expect(() => FeatureStatistics.fromFeatures(Tensor.zeros([1, 3])).covariance()).toThrow(/at least 2 samples/);
     expect(() => s.merge(new FeatureStatistics(3).update(Tensor.zeros([2, 3])))).toThrow(/dimension 40/);
+  });
+});
+
+describe('mergeable statistics files (encodeFeatureStatistics)', () => {
+  const rng = new PhiloxRng(5);
+  const x = rng.normal([900, 24], 'float64');
+  for (let i = 0; i < x.size; i++) x.data[i] = 3 + x.data[i]! * (1 + (i % 24) / 8) + 0.3 * x.data[i - (i % 24)]!;
+
+  test('shards written to .npz and merged equal the one-shot statistics to 1e-12 relative; pytorch-fid reads mu and sigma', () => {
+    const one = FeatureStatistics.fromFeatures(x);
+    const bounds = [0, 1, 300, 301, 900];
+    const merged = new FeatureStatistics(24);
+    for (let k = 0; k + 1 < bounds.length; k++) {
+      const shard = FeatureStatistics.fromFeatures(x.sliceRows(bounds[k]!, bounds[k + 1]!));
+      const bytes = encodeFeatureStatistics(shard);
+      // The bytes hold the state exactly (float64): the parsed shard is the shard.
+      const back = parseFeatureStatistics(bytes);
+      expect(back.state()).toEqual(shard.state());
+      merged.merge(back);
+    }
+    expect(merged.count).toBe(900);
+    expect(relMax(merged.mean(), one.mean())).toBeLessThan(1e-12);
+    expect(relMax(merged.covariance(), one.covariance())).toBeLessThan(1e-12);
+    const fid = parseFidStats(encodeFeatureStatistics(merged));
+    expect(relMax(fid.mu, one.mean())).toBeLessThan(1e-12);
+    expect(relMax(fid.sigma, one.covariance())).toBeLessThan(1e-12);
+    const arrays = readNpz(encodeFeatureStatistics(merged));
+    expect([...arrays.keys()].sort()).toEqual(['count', 'mu', 'shift', 'sigma', 'sum', 'sum_outer']);
+    expect(arrays.get('sigma')!.shape).toEqual([24, 24]);
+  });
+
+  test('a pytorch-fid file (mu and sigma only) is refused for merging, naming the missing member', () => {
+    const g = FeatureStatistics.fromFeatures(x).gaussian();
+    expect(() => parseFeatureStatistics(encodeFidStats(g))).toThrow(/a member 'shift'.*cannot be merged/);
+    // An empty shard (more shards than samples) is written and merges as nothing.
+    const empty = parseFeatureStatistics(encodeFeatureStatistics(new FeatureStatistics(24)));
+    expect(empty.count).toBe(0);
+    expect(empty.merge(FeatureStatistics.fromFeatures(x)).covariance()).toEqual(FeatureStatistics.fromFeatures(x).covariance());
   });
 });

@@ -2,7 +2,7 @@ import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, t
 import type { InferenceSession } from 'onnxruntime-node';
 import { ModelSignatureError } from './errors.js';
 import type { PhysMetadata } from './metadata.js';
-import { allocateTyped, checkChunkSize, copyInto, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';
+import { allocateTyped, callRows, checkChunkSize, copyInto, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';
 import {
   checkSignature,
   declaredSignature,
@@ -39,6 +39,12 @@ export interface ClassifierOptions extends SessionOptions {
   outputFeatures?: string;
   /** Rows per onnxruntime call (default 128). */
   chunkSize?: number;
+  /**
+   * Pad every call to `chunkSize` rows (default false), so the network always sees one batch
+   * shape and a row's output does not depend on the batch it came in (see {@link callRows}).
+   * Costs up to `chunkSize - 1` padded rows per call.
+   */
+  fixedShape?: boolean;
   /** Check outputs for NaN/Inf (default true). */
   checkFinite?: boolean;
 }
@@ -54,6 +60,8 @@ export interface ClassifierInfo {
   readonly types: { readonly x: FloatType };
   readonly fixedBatch: number | undefined;
   readonly chunkSize: number;
+  /** Every call is padded to `chunkSize` rows (option `fixedShape`). */
+  readonly fixedShape: boolean;
   readonly threads: number;
   readonly metadata: PhysMetadata;
   readonly provenance: string | undefined;
@@ -136,6 +144,7 @@ export async function loadClassifier(source: ModelSource, options: ClassifierOpt
       types: { x: mx.type },
       fixedBatch,
       chunkSize,
+      fixedShape: options.fixedShape ?? false,
       threads: opened.threads,
       metadata: meta,
       provenance: meta.provenance,
@@ -155,11 +164,11 @@ export async function loadClassifier(source: ModelSource, options: ClassifierOpt
       const rows = x.rows;
       if (rows === 0) throw new ValueError('x.shape[0]', 0, 'at least one row');
       const results = new Map<string, Tensor>();
-      const rowsPerCall = fixedBatch ?? checkChunkSize(runOptions.chunkSize ?? chunkSize);
+      const { rowsPerCall, padTo } = callRows(fixedBatch, checkChunkSize(runOptions.chunkSize ?? chunkSize), info.fixedShape);
       const chunks = planChunks(rows, rowsPerCall);
       await forEachChunk(chunks, runOptions, async ({ start, end }) => {
         const n = end - start;
-        const runRows = fixedBatch ?? n;
+        const runRows = padTo ?? n;
         const xs = x.sliceRows(start, end);
         let xFeed: TensorData = xs.data;
         if (!(identityMap && runRows === n && isType(xs.data, info.types.x))) {

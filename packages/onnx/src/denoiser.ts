@@ -16,6 +16,7 @@ import { rowCoefficients, type PrecondConfig, type RowCoefficients } from './pre
 import {
   allocateTyped,
   copyInto,
+  callRows,
   checkChunkSize,
   checkNoiseLevels,
   forEachChunk,
@@ -71,6 +72,12 @@ export interface DenoiserOptions extends SessionOptions {
   vp?: { betaD?: number; betaMin?: number; M?: number; float32Reference?: boolean };
   /** Rows per onnxruntime call (default 128; a model with a fixed batch size uses that). */
   chunkSize?: number;
+  /**
+   * Pad every call to `chunkSize` rows (default false), so the network always sees one batch
+   * shape and a row's output does not depend on the batch it came in (see {@link callRows}).
+   * Costs up to `chunkSize - 1` padded rows per call.
+   */
+  fixedShape?: boolean;
   /** Cancels calls made through the plain {@link Denoiser} function (between chunks). */
   signal?: AbortSignal;
   /** Check every output for NaN/Inf (default true; one pass over the output). */
@@ -104,6 +111,8 @@ export interface DenoiserInfo {
   /** A fixed batch size declared by the model (chunks are padded to it), else undefined. */
   readonly fixedBatch: number | undefined;
   readonly chunkSize: number;
+  /** Every call is padded to `chunkSize` rows (option `fixedShape`). */
+  readonly fixedShape: boolean;
   readonly threads: number;
   /** The file's parsed `phys.*` metadata (before options). */
   readonly metadata: PhysMetadata;
@@ -282,6 +291,7 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
     types: { x: prep.x.type, sigma: prep.sigma.type, output: prep.out.type },
     fixedBatch,
     chunkSize,
+    fixedShape: options.fixedShape ?? false,
     threads: opened.threads,
     metadata: opened.metadata,
     provenance: opened.metadata.provenance,
@@ -309,13 +319,13 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
     }
     const out = given ?? Tensor.zeros(x.shape, x.dtype);
     if (rows === 0) return out;
-    const rowsPerCall = fixedBatch ?? checkChunkSize(runOptions.chunkSize ?? chunkSize);
+    const { rowsPerCall, padTo } = callRows(fixedBatch, checkChunkSize(runOptions.chunkSize ?? chunkSize), info.fixedShape);
     const coef: RowCoefficients | undefined = precond && cfg.parameterization !== 'edm' ? rowCoefficients(cfg.parameterization, sigma, precond) : undefined;
     const noiseValues = coef ? coef.cNoise : sigma;
     const chunks = planChunks(rows, rowsPerCall, scalarSigma ? sigma : undefined);
     await forEachChunk(chunks, runOptions, async ({ start, end }) => {
       const n = end - start;
-      const runRows = fixedBatch ?? n;
+      const runRows = padTo ?? n;
       const whole = start === 0 && end === rows;
       const xs = whole ? x : x.sliceRows(start, end);
       // x: zero copy when the model takes our dtype and no c_in scaling or padding is needed.

@@ -4,6 +4,7 @@ import type { PhysMetadata } from './metadata.js';
 import {
   allocateTyped,
   copyInto,
+  callRows,
   checkChunkSize,
   checkNoiseLevels,
   forEachChunk,
@@ -46,6 +47,12 @@ export interface FieldOptions extends SessionOptions {
   outputZ?: string;
   /** Rows per onnxruntime call (default 128). */
   chunkSize?: number;
+  /**
+   * Pad every call to `chunkSize` rows (default false), so the network always sees one batch
+   * shape and a row's output does not depend on the batch it came in (see {@link callRows}).
+   * Costs up to `chunkSize - 1` padded rows per call.
+   */
+  fixedShape?: boolean;
   /** Cancels calls made through the plain function (between chunks). */
   signal?: AbortSignal;
   /** Check outputs for NaN/Inf (default true). */
@@ -61,6 +68,8 @@ export interface FieldInfo {
   readonly types: { readonly x: FloatType; readonly z: FloatType; readonly output: FloatType; readonly outputZ: FloatType };
   readonly fixedBatch: number | undefined;
   readonly chunkSize: number;
+  /** Every call is padded to `chunkSize` rows (option `fixedShape`). */
+  readonly fixedShape: boolean;
   readonly threads: number;
   readonly metadata: PhysMetadata;
   readonly provenance: string | undefined;
@@ -120,6 +129,7 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
       types: { x: mx.type, z: mz.type, output: mo.type, outputZ: moz.type },
       fixedBatch,
       chunkSize,
+      fixedShape: options.fixedShape ?? false,
       threads: opened.threads,
       metadata: meta,
       provenance: meta.provenance,
@@ -138,10 +148,10 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
       checkNoiseLevels(z, rows, 'z');
       const outX = Tensor.zeros(x.shape, x.dtype);
       const outZ = new Float64Array(rows);
-      const rowsPerCall = fixedBatch ?? checkChunkSize(runOptions.chunkSize ?? chunkSize);
+      const { rowsPerCall, padTo } = callRows(fixedBatch, checkChunkSize(runOptions.chunkSize ?? chunkSize), info.fixedShape);
       await forEachChunk(planChunks(rows, rowsPerCall), runOptions, async ({ start, end }) => {
         const n = end - start;
-        const runRows = fixedBatch ?? n;
+        const runRows = padTo ?? n;
         const xs = x.sliceRows(start, end);
         let xFeed: TensorData = xs.data;
         if (!(runRows === n && isType(xs.data, info.types.x))) {

@@ -346,6 +346,25 @@ describe('chunking, dtypes, fixed batches', () => {
     expect(Array.from(out.data)).toEqual(expected);
   });
 
+  test('fixedShape pads every call to chunkSize rows and returns the unpadded rows unchanged', async () => {
+    const m = await load(affineModel({ a: 0.5, b: 1, c: 0.1 }), { parameterization: 'edm-raw', chunkSize: 4, fixedShape: true });
+    expect(m.info.fixedShape).toBe(true);
+    const fed: number[] = [];
+    const session = m.session as unknown as { run: (feeds: Record<string, { dims: readonly number[] }>, ...rest: unknown[]) => unknown };
+    const run = session.run.bind(session);
+    session.run = (feeds, ...rest) => {
+      fed.push(feeds.x!.dims[0]!);
+      return run(feeds, ...rest);
+    };
+    const out = await m.denoise(x32, sigma);
+    // 10 rows in chunks of 4: 4, 4 and 2 rows padded to 4.
+    expect(fed).toEqual([4, 4, 4]);
+    const plain = await load(affineModel({ a: 0.5, b: 1, c: 0.1 }), { parameterization: 'edm-raw', chunkSize: 4 });
+    expect(plain.info.fixedShape).toBe(false);
+    expect(Array.from(out.data)).toEqual(Array.from((await plain(x32, sigma)).data));
+    await expect(m.denoise(x32, sigma, { chunkSize: Infinity })).rejects.toThrow(/chunkSize.*fixedShape/);
+  });
+
   test('sigma declared as [B, 1, 1, 1] is fed in that shape', async () => {
     const m = await load(affineModel({ a: 0, b: 1, c: 0, sigmaShape: ['B', 1, 1, 1] }), { parameterization: 'edm' });
     const out = await m(Tensor.zeros([2, 1, 2, 2]), Float64Array.of(0.5, 4));
