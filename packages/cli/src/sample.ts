@@ -17,6 +17,7 @@ import {
   withParticleGuidance,
   type RestartConfig,
   type SampleResult,
+  type SamplerDescription,
   type StepInfo,
 } from '@phys/samplers';
 import { PhiloxRng, Tensor } from '@phys/tensor';
@@ -32,6 +33,17 @@ import { SeedSet } from './seeds.js';
 
 export const SAMPLERS = ['restart', 'heun', 'euler', 'rk45', 'dpm', 'edm-sde', 'pfgm'] as const;
 export type SamplerName = (typeof SAMPLERS)[number];
+
+/** The `--list-samplers` lines of the CLI's own samplers (the registry's follow them). */
+const OWN_SAMPLERS: readonly SamplerDescription[] = [
+  { name: 'restart', order: 2, stochastic: true, nfePerStep: '2+', reference: 'Restart (Heun inner solver, forward jumps of the kernel); --preset, --restart' },
+  { name: 'heun', order: 2, stochastic: false, nfePerStep: 2, reference: 'EDM Alg. 1 (Euler last step)' },
+  { name: 'euler', order: 1, stochastic: false, nfePerStep: 1, reference: 'EDM ODE, Euler' },
+  { name: 'rk45', order: 5, stochastic: false, nfePerStep: 'adaptive', reference: 'Dormand-Prince RK45 (the PFGM/PFGM++ papers\' scipy solve_ivp)' },
+  { name: 'dpm', order: 3, stochastic: false, nfePerStep: 1, reference: 'DPM-Solver++(3M), dpm_solver_pytorch defaults' },
+  { name: 'edm-sde', order: 2, stochastic: true, nfePerStep: 2, reference: 'EDM Alg. 2 (churn, --churn)' },
+  { name: 'pfgm', order: 1, stochastic: false, nfePerStep: 1, reference: 'PFGM z-anchored ODE (needs a PFGM field model)' },
+];
 
 export const SAMPLE_USAGE = `Usage: phys sample [options]
 
@@ -163,7 +175,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     return 0;
   }
   if (values['list-samplers']) {
-    process.stdout.write(listSamplers(SAMPLERS));
+    process.stdout.write(listSamplers(OWN_SAMPLERS));
     return 0;
   }
   const sampler = values.sampler as SamplerName;

@@ -1,7 +1,8 @@
 import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { FeatureStatistics, computeMetrics, encodeFeatureStatistics, loadFeatureStatistics, loadFidStats, type GaussianStats, type MetricsReport } from '@phys/metrics';
+import { FeatureStatistics, computeMetrics, encodeFeatureStatistics, type GaussianStats, type MetricsReport } from '@phys/metrics';
+import { loadFeatureStatistics, loadFidStats } from '@phys/metrics/node';
 import { loadClassifier, type OnnxClassifier } from '@phys/onnx';
 import { Tensor } from '@phys/tensor';
 import { UsageError, positiveInt } from './errors.js';

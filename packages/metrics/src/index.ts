@@ -18,7 +18,7 @@ export { frechetDistance, frechetDistanceName } from './frechet.js';
 export type { FrechetMethod, FrechetOptions, FrechetResult, StatsLike } from './frechet.js';
 export { parseNpy, encodeNpy, readNpz, writeNpz, parseFidStats, encodeFidStats, crc32 } from './npz.js';
 export type { NpyArray } from './npz.js';
-export { encodeFeatureStatistics, parseFeatureStatistics, loadFeatureStatistics } from './stats-npz.js';
+export { encodeFeatureStatistics, parseFeatureStatistics } from './stats-npz.js';
 export { mmd2, kernelInceptionDistance, drawWithoutReplacement } from './kid.js';
 export type { MmdKernel, MmdEstimator, KidOptions, KidResult } from './kid.js';
 export { inceptionScore } from './inception-score.js';

@@ -1,12 +1,18 @@
 // Node-only part of @phys/metrics (the `@phys/metrics/node` entry): pytorch-fid statistics read
-// from and written to files. The byte-level .npy/.npz codecs live in the platform-neutral core.
+// from and written to files, and mergeable feature statistics read from files. The byte-level .npy/.npz codecs live in the platform-neutral core.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { encodeFidStats, parseFidStats } from './npz.js';
-import type { GaussianStats } from './stats.js';
+import type { FeatureStatistics, GaussianStats } from './stats.js';
+import { parseFeatureStatistics } from './stats-npz.js';
 
 /** Reads pytorch-fid statistics from an .npz file. */
 export function loadFidStats(path: string): GaussianStats {
   return parseFidStats(new Uint8Array(readFileSync(path)));
+}
+
+/** Reads mergeable statistics written by `encodeFeatureStatistics` (`phys stats`) from an .npz file. */
+export function loadFeatureStatistics(path: string): FeatureStatistics {
+  return parseFeatureStatistics(new Uint8Array(readFileSync(path)));
 }
 
 /**

@@ -1,5 +1,4 @@
 // Mergeable feature statistics as .npz: pytorch-fid's `mu`, `sigma` plus what exact merging needs.
-import { readFileSync } from 'node:fs';
 import { ValueError } from '@phys/tensor';
 import { readNpz, writeNpz, type NpyArray } from './npz.js';
 import { FeatureStatistics } from './stats.js';
@@ -50,9 +49,4 @@ export function parseFeatureStatistics(bytes: Uint8Array): FeatureStatistics {
   const d = shift.shape[0]!;
   const count = member(arrays, 'count', [1])[0]!;
   return FeatureStatistics.fromState({ dim: d, count, shift: member(arrays, 'shift', [d]), sum: member(arrays, 'sum', [d]), sumOuter: member(arrays, 'sum_outer', [d, d]) });
-}
-
-/** Reads statistics written by {@link encodeFeatureStatistics} from a file. */
-export function loadFeatureStatistics(path: string): FeatureStatistics {
-  return parseFeatureStatistics(new Uint8Array(readFileSync(path)));
 }

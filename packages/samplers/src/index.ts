@@ -41,7 +41,7 @@ export type { DpmppSdeOptions, Dpmpp2mSdeOptions } from './dpmpp-sde.js';
 export { unipcSolver, unipcSample, unipcCoefficients } from './unipc.js';
 export type { UnipcOptions, UnipcSampleOptions } from './unipc.js';
 export { samplerRegistry, findSampler, describeSamplers } from './registry.js';
-export type { SamplerEntry, RegistryOptions } from './registry.js';
+export type { SamplerEntry, SamplerDescription, RegistryOptions } from './registry.js';
 export { edmAblationSample } from './edm-ablation.js';
 export type { EdmAblationOptions } from './edm-ablation.js';
 export { flowSample, flowRk45Sample, flowTimes } from './flow.js';

@@ -67,10 +67,19 @@ export function findSampler(name: string): SamplerEntry | undefined {
   return samplerRegistry.find((e) => e.name === name);
 }
 
-/** One line per sampler: name, nominal order, deterministic/stochastic, NFE per step, reference. */
-export function describeSamplers(): string[] {
-  const w = Math.max(...samplerRegistry.map((e) => e.name.length));
-  return samplerRegistry.map(
-    (e) => `${e.name.padEnd(w)}  order ${e.order}  ${e.stochastic ? 'stochastic   ' : 'deterministic'}  NFE/step ${String(e.nfePerStep).padEnd(8)}  ${e.reference}`,
+/** What `describeSamplers` prints of a sampler (a registry entry, or a caller's own sampler). */
+export type SamplerDescription = Pick<SamplerEntry, 'name' | 'reference' | 'stochastic'> & {
+  readonly order: number | string;
+  readonly nfePerStep: number | string;
+};
+
+/**
+ * One aligned line per sampler (default: the registry): name, nominal order, deterministic or
+ * stochastic, NFE per step, reference.
+ */
+export function describeSamplers(entries: readonly SamplerDescription[] = samplerRegistry): string[] {
+  const w = Math.max(...entries.map((e) => e.name.length));
+  return entries.map(
+    (e) => `${e.name.padEnd(w)}  order ${String(e.order).padEnd(3)}  ${e.stochastic ? 'stochastic   ' : 'deterministic'}  NFE/step ${String(e.nfePerStep).padEnd(8)}  ${e.reference}`,
   );
 }
