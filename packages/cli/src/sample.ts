@@ -194,8 +194,9 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
   }
   if (seedMode && values.outdir === undefined) throw new UsageError('--seeds needs --outdir (the folder of the images)');
   if (seedMode && values.pg !== undefined) throw new UsageError('--pg couples the samples of a batch, so a seed would depend on its batch: not with --seeds');
-  // RK45 takes one step size for the whole batch: per seed, each seed is its own batch.
-  const coupled = seedMode && sampler === 'rk45';
+  // Adaptive solvers (rk45, dpm-adaptive) take one step size for the whole batch: per seed, each
+  // seed is its own batch.
+  const coupled = seedMode && (sampler === 'rk45' || entry?.nfePerStep === 'adaptive');
   const microText = values['micro-batch'];
   const microBatch = microText === 'off' ? undefined : coupled ? 1 : positiveInt(microText, 'micro-batch', 64);
   const out = values.out ?? 'samples.png';

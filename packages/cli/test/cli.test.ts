@@ -72,6 +72,10 @@ describe('phys', () => {
     for (const name of ['euler-ancestral', 'dpm2', 'lms', 'dpm-fast', 'dpm-adaptive', 'dpmpp-2s-ancestral', 'dpmpp-sde', 'dpmpp-2m-sde', 'dpmpp-3m-sde', 'unipc-bh1', 'unipc-bh2']) {
       expect(list.stdout).toMatch(new RegExp(`^${name} +order \\d +(deterministic|stochastic)`, 'm'));
     }
+    // The CLI's own samplers are listed once each, with the same columns.
+    for (const name of ['restart', 'heun', 'euler', 'rk45', 'dpm', 'edm-sde', 'pfgm']) {
+      expect(list.stdout.match(new RegExp(`^${name} +order \\d +(deterministic|stochastic)`, 'gm'))).toHaveLength(1);
+    }
     const r = phys('sample', '--sampler', 'dpmpp-2m-sde', '--steps', '4', '-n', '2', '--out', 'sde.png', '--json');
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toMatchObject({ sampler: 'dpmpp-2m-sde', nfePerBatch: 4 });

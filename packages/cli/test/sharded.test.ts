@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpz } from '@phys/metrics';
+import { samplerRegistry } from '@phys/samplers';
 import { decodePng } from '../src/png.js';
 import { SAMPLERS } from '../src/sample.js';
 
@@ -125,10 +126,13 @@ describe('phys sample --seeds --outdir', () => {
     expect(JSON.parse(phys([...args, '--json']).stdout).seeds).toMatchObject({ written: 0, skipped: 48 });
   }, 300000);
 
-  // pfgm needs a PFGM field network (none is shipped); every denoiser sampler runs on the shipped model.
-  // rk45 (one adaptive step size per batch) runs each seed as its own batch, so it gets 3 seeds.
-  it.each(SAMPLERS.filter((s) => s !== 'pfgm'))('%s: raw samples are bit-identical across batch sizes and shard counts (fixed-shape micro-batches)', (sampler) => {
-    const last = sampler === 'rk45' ? 2 : 6;
+  // pfgm needs a PFGM field network (none is shipped); every denoiser sampler (the CLI's own and
+  // the registry's) runs on the shipped model. The adaptive ones (one step size per batch) run
+  // each seed as its own batch, so they get 3 seeds.
+  const adaptive = new Set(['rk45', ...samplerRegistry.filter((e) => e.nfePerStep === 'adaptive').map((e) => e.name)]);
+  const everySampler = [...SAMPLERS.filter((s) => s !== 'pfgm'), ...samplerRegistry.map((e) => e.name).filter((n) => !(SAMPLERS as readonly string[]).includes(n))];
+  it.each(everySampler)('%s: raw samples are bit-identical across batch sizes and shard counts (fixed-shape micro-batches)', (sampler) => {
+    const last = adaptive.has(sampler) ? 2 : 6;
     const run = (outdir: string, extra: string[]): void => {
       // Micro-batches of 8 rows (the default 64 is as invariant, and 8x the work on 7 seeds).
       const r = phys(['sample', '--sampler', sampler, '--steps', '4', '--seeds', `0-${last}`, '--outdir', outdir, '--npz', '--micro-batch', '8', '--quiet', ...extra]);
