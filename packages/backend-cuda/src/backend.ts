@@ -1,7 +1,7 @@
 // The CUDA implementation of the @phys/tensor Backend interface over the native addon: device
 // memory and its host mirrors, tensors that live on the device, the scope helper, and one method
 // per Backend operation. Kept in one file on purpose (the Backend interface is being reshaped).
-import { ShapeError, Tensor, ValueError, formatShape, type Backend, type Coef, type DType, type Matrix64, type PhiloxCall, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, assertSameShape, checkCoef, checkLincombTerms, checkMatmul, checkPhiloxCall, formatShape, type Backend, type Coef, type DType, type Matrix64, type PhiloxCall, type TensorData } from '@phys/tensor';
 import { BackendUnavailableError } from './errors.js';
 import { loadAddon, selectDevice, type CudaAddon, type CudaDeviceInfo } from './loader.js';
 
@@ -40,7 +40,6 @@ export const CUBLAS_CANDIDATES = ['libcublas.so.13', 'libcublas.so.12', 'libcubl
 
 const ESIZE = { float32: 4, float64: 8 } as const;
 const isF64 = (d: DType): number => (d === 'float64' ? 1 : 0);
-const U32 = 4294967296;
 /** Modes of kernel_math.h lincombValue: scaleRows, 2-3 terms summed directly, the generic loop. */
 const LINCOMB_SCALE = 0;
 const LINCOMB_DIRECT = 1;
@@ -507,13 +506,8 @@ export class CudaBackend implements Backend {
   // ---- element-wise ----
 
   lincomb(terms: readonly (readonly [Coef, Tensor])[], out?: Tensor): Tensor {
-    if (terms.length === 0) throw new ValueError('terms', terms, 'at least one (coefficient, tensor) term');
-    const first = terms[0]![1];
-    terms.forEach(([c, t], k) => {
-      sameShape(first, t, 'terms[0]', `terms[${k}]`);
-      checkCoef(c, first.rows, `terms[${k}] coefficient`);
-    });
-    if (out) sameShape(first, out, 'the inputs', 'out');
+    const first = checkLincombTerms(terms);
+    if (out) assertSameShape(first, out, 'the inputs', 'out');
     if (terms.length === 2 || terms.length === 3) return this.runLincomb(terms, out, LINCOMB_DIRECT);
     // The reference's generic loop s = 0 + c0 x0 + c1 x1 + ... in float64: beyond MAX_TERMS terms
     // the partial sum goes through a float64 tensor (exact) as the first term of the next chunk.
@@ -556,13 +550,13 @@ export class CudaBackend implements Backend {
 
   scaleRows(x: Tensor, s: Coef, out?: Tensor): Tensor {
     checkCoef(s, x.rows, 's');
-    if (out) sameShape(x, out, 'the inputs', 'out');
+    if (out) assertSameShape(x, out, 'the inputs', 'out');
     return this.runLincomb([[s, x]], out, LINCOMB_SCALE);
   }
 
   mul(x: Tensor, y: Tensor, out?: Tensor): Tensor {
-    sameShape(x, y, 'x', 'y');
-    if (out) sameShape(x, out, 'the inputs', 'out');
+    assertSameShape(x, y, 'x', 'y');
+    if (out) assertSameShape(x, out, 'the inputs', 'out');
     const uploaded = new Map<TensorData, Operand>();
     const a = this.operand(x, uploaded);
     const b = this.operand(y, uploaded);
@@ -590,7 +584,7 @@ export class CudaBackend implements Backend {
   }
 
   rowDot(x: Tensor, y: Tensor): Float64Array {
-    sameShape(x, y, 'x', 'y');
+    assertSameShape(x, y, 'x', 'y');
     return this.rowReduce(x, y);
   }
 
@@ -613,11 +607,7 @@ export class CudaBackend implements Backend {
   }
 
   matmul(a: Tensor, b: Tensor, options: { transA?: boolean; transB?: boolean } = {}): Tensor {
-    if (a.shape.length !== 2) throw new ShapeError('a', '[M, K] (2-D)', formatShape(a.shape));
-    if (b.shape.length !== 2) throw new ShapeError('b', '[K, N] (2-D)', formatShape(b.shape));
-    const [m, k] = options.transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
-    const [kb, n] = options.transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
-    if (k !== kb) throw new ShapeError('b', `inner dimension ${k} (from a ${formatShape(a.shape)})`, formatShape(b.shape));
+    const { m, k, n } = checkMatmul(a, b, options);
     const uploaded = new Map<TensorData, Operand>();
     const A = this.operand(a, uploaded);
     const B = this.operand(b, uploaded);
@@ -713,10 +703,7 @@ export class CudaBackend implements Backend {
   // ---- randomness and checks ----
 
   private philox(out: Tensor, draw: PhiloxCall, normal: boolean): Tensor {
-    for (const k of ['key0', 'key1', 'call', 'sampleOffset', 'stream'] as const) {
-      const v = draw[k];
-      if (!(Number.isInteger(v) && v >= 0 && v < U32)) throw new ValueError(`draw.${k}`, v, 'an integer in [0, 2^32)');
-    }
+    checkPhiloxCall(draw);
     const o = this.output(out, out);
     this.ctx.addon.philox(o.view.addr, isF64(o.view.dtype), out.rows, out.rowSize, draw.key0, draw.key1, draw.call, draw.sampleOffset, draw.stream, normal ? 1 : 0);
     o.finish();
@@ -742,16 +729,6 @@ export class CudaBackend implements Backend {
     this.done([X]);
     return i;
   }
-}
-
-function sameShape(a: Tensor, b: Tensor, argumentA: string, argumentB: string): void {
-  if (a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) {
-    throw new ShapeError(argumentB, `${formatShape(a.shape)} (the shape of ${argumentA})`, formatShape(b.shape));
-  }
-}
-
-function checkCoef(c: Coef, rows: number, argument: string): void {
-  if (typeof c !== 'number' && c.length !== rows) throw new ShapeError(argument, `a scalar or ${rows} per-row values`, `${c.length} values`);
 }
 
 /**

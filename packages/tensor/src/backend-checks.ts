@@ -17,16 +17,25 @@ export function outFor(like: Tensor, out: Tensor | undefined, argument = 'out'):
 }
 
 /**
- * Checks the terms of a linear combination (same shapes, per-row coefficients of the right length)
- * and returns the first tensor and the output (allocated like the first when `out` is absent).
+ * Checks the terms of a linear combination (at least one; same shapes; per-row coefficients of the
+ * right length) and returns the first tensor.
  */
-export function checkLincomb(terms: readonly (readonly [Coef, Tensor])[], out: Tensor | undefined): { first: Tensor; out: Tensor } {
+export function checkLincombTerms(terms: readonly (readonly [Coef, Tensor])[]): Tensor {
   if (terms.length === 0) throw new ValueError('terms', terms, 'at least one (coefficient, tensor) term');
   const first = terms[0]![1];
   terms.forEach(([c, t], k) => {
     assertSameShape(first, t, 'terms[0]', `terms[${k}]`);
     checkCoef(c, first.rows, `terms[${k}] coefficient`);
   });
+  return first;
+}
+
+/**
+ * Checks the terms of a linear combination ({@link checkLincombTerms}) and returns the first
+ * tensor and the output (allocated like the first when `out` is absent).
+ */
+export function checkLincomb(terms: readonly (readonly [Coef, Tensor])[], out: Tensor | undefined): { first: Tensor; out: Tensor } {
+  const first = checkLincombTerms(terms);
   return { first, out: outFor(first, out) };
 }
 

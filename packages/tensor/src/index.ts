@@ -11,6 +11,9 @@ export type { GemmEngine, LinalgKernels, WasmBackendOptions, WasmScratch } from 
 export { loadWasmKernels } from './wasm/module.js';
 export { philox4x32 } from './philox.js';
 export type { PhiloxCall } from './philox-stream.js';
+export { checkPhiloxCall } from './philox-stream.js';
+// Argument checks every Backend implementation shares (for backends in other packages).
+export { checkCoef, checkLincombTerms, checkMatmul } from './backend-checks.js';
 export { PhiloxRng, ReplayRandom, normalizeRows } from './rng.js';
 export type { Random, PhiloxRngOptions, ReplayDraws } from './rng.js';
 export { fromNdarray, toNdarray } from './ndarray.js';
