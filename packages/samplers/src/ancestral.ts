@@ -51,11 +51,18 @@ export function addNoise(x: Tensor, noise: NoiseSource | undefined, sigma: numbe
 }
 
 /**
- * Euler ancestral (k-diffusion `sample_euler_ancestral`): an Euler step of the PF-ODE to
- * sigma_down, then x += S_noise sigma_up eps (not on the step to 0). NFE = number of steps.
- * Gaussian noise: for the EDM/VP/VE kernels, not PFGM++ (whose forward noise is not Gaussian).
+ * A deterministic move of an ancestral sampler: writes into `x` its step from `sigma` to
+ * `sigmaDown` given D(x; sigma) (`sigmaDown` is 0 on the last step and where sigma_up takes all of
+ * sigma_next).
  */
-export async function eulerAncestralSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
+export type AncestralMove<C> = (run: SamplerRun<C>, x: Tensor, denoised: Tensor, sigma: number, sigmaDown: number) => void | Promise<void>;
+
+/**
+ * The loop every ancestral sampler shares (k-diffusion's `sample_*_ancestral`): per step, D(x; sigma),
+ * the split of sigma_next into sigma_down and sigma_up ({@link ancestralStep}), `move` to sigma_down,
+ * then x += S_noise sigma_up eps (no draw on the step to 0).
+ */
+export async function ancestralSample<C>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C>, move: AncestralMove<C>): Promise<SampleResult> {
   const { run, sigmas: s, eta, sNoise, noise } = ancestralSetup(denoiser, x0, sigmas, options);
   const x = x0.clone();
   for (let i = 0; i + 1 < s.length; i++) {
@@ -63,11 +70,22 @@ export async function eulerAncestralSample<C = unknown>(denoiser: Denoiser<C>, x
     const sigmaNext = s[i + 1]!;
     const denoised = await run.denoise(x, sigma);
     const [down, up] = ancestralStep(sigma, sigmaNext, eta);
-    // x + (sigma_down - sigma) (x - D)/sigma
-    const c = (down - sigma) / sigma;
-    getBackend().lincomb([[1 + c, x], [-c, denoised]], x);
+    await move(run, x, denoised, sigma, down);
     if (sigmaNext > 0) addNoise(x, noise, sigma, sigmaNext, sNoise * up);
     run.step(x, sigmaNext);
   }
   return run.result(x);
+}
+
+/**
+ * Euler ancestral (k-diffusion `sample_euler_ancestral`): an Euler step of the PF-ODE to
+ * sigma_down, then x += S_noise sigma_up eps (not on the step to 0). NFE = number of steps.
+ * Gaussian noise: for the EDM/VP/VE kernels, not PFGM++ (whose forward noise is not Gaussian).
+ */
+export function eulerAncestralSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
+  return ancestralSample(denoiser, x0, sigmas, options, (_run, x, denoised, sigma, down) => {
+    // x + (sigma_down - sigma) (x - D)/sigma
+    const c = (down - sigma) / sigma;
+    getBackend().lincomb([[1 + c, x], [-c, denoised]], x);
+  });
 }

@@ -2,7 +2,7 @@
 // sigma with EDM's Euler derivative d = (x - D)/sigma, optionally with EDM churn or ancestral noise.
 import { getBackend, type Denoiser, type Tensor } from '@phys/tensor';
 import type { SamplerRun } from './common.js';
-import { addNoise, ancestralSetup, ancestralStep, type AncestralOptions } from './ancestral.js';
+import { ancestralSample, type AncestralOptions } from './ancestral.js';
 import { applyChurn, edmChurn, odeSample, type Churn, type ChurnOptions, type OdeSolver } from './ode.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
@@ -56,21 +56,9 @@ export async function dpm2Sample<C = unknown>(denoiser: Denoiser<C>, x: Tensor, 
  * DPM-2 ancestral (k-diffusion `sample_dpm_2_ancestral`): a DPM-2 step to sigma_down, then
  * x += S_noise sigma_up eps; Euler where sigma_down = 0. Gaussian noise (EDM/VP/VE kernels).
  */
-export async function dpm2AncestralSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
-  const { run, sigmas: s, eta, sNoise, noise } = ancestralSetup(denoiser, x0, sigmas, options);
-  const x = x0.clone();
-  for (let i = 0; i + 1 < s.length; i++) {
-    const sigma = s[i]!;
-    const sigmaNext = s[i + 1]!;
-    const denoised = await run.denoise(x, sigma);
-    const [down, up] = ancestralStep(sigma, sigmaNext, eta);
-    if (down === 0) {
-      x.data.set(denoised.data);
-    } else {
-      await dpm2Step(run, x, denoised, sigma, down);
-      addNoise(x, noise, sigma, sigmaNext, sNoise * up);
-    }
-    run.step(x, sigmaNext);
-  }
-  return run.result(x);
+export function dpm2AncestralSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
+  return ancestralSample(denoiser, x0, sigmas, options, async (run, x, denoised, sigma, down) => {
+    if (down === 0) x.data.set(denoised.data);
+    else await dpm2Step(run, x, denoised, sigma, down);
+  });
 }

@@ -1,7 +1,7 @@
 // DPM-Solver++(2S) ancestral (k-diffusion `sample_dpmpp_2s_ancestral`; Lu et al. 2022,
 // DPM-Solver++ Alg. 1 with r = 1/2) with EDM's sigma as time, lambda = -log sigma.
 import { getBackend, type Denoiser, type Tensor } from '@phys/tensor';
-import { addNoise, ancestralSetup, ancestralStep, type AncestralOptions } from './ancestral.js';
+import { ancestralSample, type AncestralOptions } from './ancestral.js';
 import type { SampleResult } from './types.js';
 
 /**
@@ -10,26 +10,17 @@ import type { SampleResult } from './types.js';
  * x' += S_noise sigma_up eps; Euler (x' = D) where sigma_down = 0. 2 NFE per step, 1 for the step
  * to 0. eta = 0 makes it the deterministic DPM-Solver++(2S). Gaussian noise (EDM/VP/VE kernels).
  */
-export async function dpmpp2sAncestralSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
-  const { run, sigmas: s, eta, sNoise, noise } = ancestralSetup(denoiser, x0, sigmas, options);
+export function dpmpp2sAncestralSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
   const backend = getBackend();
-  const x = x0.clone();
-  for (let i = 0; i + 1 < s.length; i++) {
-    const sigma = s[i]!;
-    const sigmaNext = s[i + 1]!;
-    const denoised = await run.denoise(x, sigma);
-    const [down, up] = ancestralStep(sigma, sigmaNext, eta);
+  return ancestralSample(denoiser, x0, sigmas, options, async (run, x, denoised, sigma, down) => {
     if (down === 0) {
       x.data.set(denoised.data);
-    } else {
-      const h = Math.log(sigma / down);
-      const sigmaMid = Math.exp(-(-Math.log(sigma) + h / 2));
-      const u = backend.lincomb([[sigmaMid / sigma, x], [-Math.expm1(-h / 2), denoised]]);
-      const denoised2 = await run.denoise(u, sigmaMid);
-      backend.lincomb([[down / sigma, x], [-Math.expm1(-h), denoised2]], x);
+      return;
     }
-    if (sigmaNext > 0) addNoise(x, noise, sigma, sigmaNext, sNoise * up);
-    run.step(x, sigmaNext);
-  }
-  return run.result(x);
+    const h = Math.log(sigma / down);
+    const sigmaMid = Math.exp(-(-Math.log(sigma) + h / 2));
+    const u = backend.lincomb([[sigmaMid / sigma, x], [-Math.expm1(-h / 2), denoised]]);
+    const denoised2 = await run.denoise(u, sigmaMid);
+    backend.lincomb([[down / sigma, x], [-Math.expm1(-h), denoised2]], x);
+  });
 }
