@@ -5,6 +5,7 @@ import { eulerSample } from '../src/ode.js';
 import { restartSample } from '../src/restart.js';
 import { PhiloxRng } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
+import { logUniform, slope } from './convergence.js';
 
 // Exact denoiser of N(mu, s^2 I) under the Gaussian kernel: D = mu + s^2/(s^2 + sigma^2) (x - mu).
 function gaussianDenoiser(mu: number, s: number): Denoiser {
@@ -16,26 +17,6 @@ function gaussianDenoiser(mu: number, s: number): Denoiser {
     }
     return Promise.resolve(out);
   };
-}
-
-/** N steps log-uniform in sigma (uniform in lambda = -log sigma) from sMax to sMin, no trailing 0. */
-function logUniform(sMax: number, sMin: number, n: number): number[] {
-  return Array.from({ length: n + 1 }, (_, i) => Math.exp(Math.log(sMax) + (i / n) * (Math.log(sMin) - Math.log(sMax))));
-}
-
-/** Least-squares slope of log(err) against log(N). */
-function slope(ns: number[], errs: number[]): number {
-  const xs = ns.map(Math.log);
-  const ys = errs.map(Math.log);
-  const mx = xs.reduce((a, b) => a + b) / xs.length;
-  const my = ys.reduce((a, b) => a + b) / ys.length;
-  let sxy = 0;
-  let sxx = 0;
-  xs.forEach((x, i) => {
-    sxy += (x - mx) * (ys[i]! - my);
-    sxx += (x - mx) ** 2;
-  });
-  return sxy / sxx;
 }
 
 describe('DPM-Solver family (sigma as time, lambda = -log sigma)', () => {

@@ -2,6 +2,7 @@ import { PhiloxRng, Tensor, ValueError, type Denoiser } from '@phys/tensor';
 import { edmSchedule } from '@phys/kernels';
 import { DenoiserOutputError, ScheduleError, edmStochasticSample, eulerSample, heunSample, odeSample, eulerSolver } from '../src/index.js';
 import { expectGaussianMoments, gaussianDenoiser, marginal } from './gaussian.js';
+import { slope } from './convergence.js';
 
 // Isotropic Gaussian data N(mu, s^2 I): the PF-ODE dx/dsigma = sigma (x - mu)/(s^2 + sigma^2) is
 // linear with the closed form x(sigma) = mu + (x0 - mu) sqrt(s^2 + sigma^2)/sqrt(s^2 + sigma0^2).
@@ -18,21 +19,6 @@ const linearDenoiser: Denoiser = (x, sigma) => {
 
 function uniformSigmas(n: number, from: number, to: number): Float64Array {
   return Float64Array.from({ length: n + 1 }, (_, i) => from + ((to - from) * i) / n);
-}
-
-/** Least-squares slope of log(err) against log(N). */
-function slope(ns: number[], errs: number[]): number {
-  const lx = ns.map(Math.log);
-  const ly = errs.map(Math.log);
-  const mx = lx.reduce((a, b) => a + b) / lx.length;
-  const my = ly.reduce((a, b) => a + b) / ly.length;
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < lx.length; i++) {
-    num += (lx[i]! - mx) * (ly[i]! - my);
-    den += (lx[i]! - mx) ** 2;
-  }
-  return num / den;
 }
 
 describe('solver order on a linear ODE with a closed-form solution', () => {
