@@ -38,7 +38,7 @@ async function extract(classifier: OnnxClassifier, x: Tensor, label: string, qui
 }
 
 /** `phys eval`: prints the JSON report; returns the exit code. */
-export async function evalCommand(argv: string[]): Promise<number> {
+export async function evalCommand(argv: string[], signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -75,7 +75,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       inBatchSimilarity: inBatchSimilarity(gen.features),
     };
     const text = `${JSON.stringify(report, null, 2)}\n`;
-    if (values.out !== undefined) await writeFileAtomic(values.out, text);
+    if (values.out !== undefined) await writeFileAtomic(values.out, text, signal);
     process.stdout.write(text);
     return 0;
   } finally {

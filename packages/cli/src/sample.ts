@@ -233,7 +233,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     offset += t.size;
   }
   const png = encodePng(tileGrid(all, range));
-  await writeFileAtomic(values.out, png);
+  await writeFileAtomic(values.out, png, signal);
   const wallSeconds = (performance.now() - started) / 1000;
   const report: SampleReport = {
     model: modelPath,
