@@ -4,7 +4,7 @@ import { NonFiniteError, Tensor, ValueError, getBackend, type DType, type Random
 import { checkPair, edmKernel, sqDistRows, type GaussianKernel } from './gaussian.js';
 import type { Kernel, Perturbed } from './kernel.js';
 import { logGammaDiff } from './special.js';
-import { checkData, checkForwardLevels, checkPositive, checkShape, checkSigmaRows } from './validate.js';
+import { checkData, checkForwardLevels, checkLogKernelArgs, checkNoiseLevel, checkPositive, checkShape, checkSigmaRows } from './validate.js';
 
 const LOG_PI = Math.log(Math.PI);
 const FORWARD_DRAWS: readonly string[] = ['reference', 'compact'];
@@ -213,6 +213,9 @@ export class PfgmppKernel implements Kernel {
 
   /** -(n + D)/2 log1p(sqDist/r^2): log(sqDist + r^2)^(-(n+D)/2) up to a constant in sqDist. */
   logKernel(sqDist: number, sigma: number, n: number): number {
+    checkLogKernelArgs(sqDist, sigma);
+    checkNoiseLevel(this.r(sigma), 'sigma (as r = sigma sqrt(D))');
+    if (!(Number.isInteger(n) && n >= 0)) throw new ValueError('n', n, 'the data dimension, an integer >= 0');
     return pfgmppLogKernel(sqDist, sigma * sigma * this.D, -0.5 * (n + this.D));
   }
 
@@ -235,6 +238,7 @@ export class PfgmppKernel implements Kernel {
     const n = x.rowSize;
     const D = this.D;
     const r = this.r(sigma);
+    checkNoiseLevel(r, 'sigma (as r = sigma sqrt(D))');
     const c = logGammaDiff(D / 2, n / 2) - 0.5 * n * LOG_PI - n * Math.log(r);
     for (let i = 0; i < sq.length; i++) sq[i] = c - 0.5 * (n + D) * Math.log1p(sq[i]! / (r * r));
     return sq;
@@ -243,6 +247,7 @@ export class PfgmppKernel implements Kernel {
   /** grad_x log p_r(x | y) = -(N + D)(x - y)/(|x - y|^2 + r^2). */
   score(x: Tensor, y: Tensor, sigma: number): Tensor {
     checkPair(x, y, sigma);
+    checkNoiseLevel(this.r(sigma), 'sigma (as r = sigma sqrt(D))');
     const b = getBackend();
     const diff = b.axpby(1, x, -1, y);
     const sq = b.rowNormSq(diff);
