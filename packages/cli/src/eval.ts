@@ -3,7 +3,9 @@ import { parseArgs } from 'node:util';
 import { loadClassifier, type OnnxClassifier } from '@phys/onnx';
 import { computeMetrics, inBatchSimilarity, loadFidStats, type GaussianStats } from '@phys/metrics';
 import type { Tensor } from '@phys/tensor';
-import { UsageError } from './errors.js';
+import { UsageError, positiveInt } from './errors.js';
+import { checkWritable, joinNegativeValues } from './limits.js';
+import { DEFAULT_MAX_PIXELS } from './png-decode.js';
 import { loadImages } from './images.js';
 import { defaultClassifierPath, defaultReferenceStatsPath, requireFile } from './models.js';
 import { writeFileAtomic } from './output.js';
@@ -20,6 +22,7 @@ Options:
                           a PNG grid or a folder of PNGs (default: shipped Fashion-MNIST test stats)
   --classifier <file>     ONNX classifier with a features output (default: shipped classifier)
   --out <file.json>       also write the report to this file
+  --max-pixels <n>        largest PNG (width x height) read (default ${DEFAULT_MAX_PIXELS})
   --quiet                 no progress bar
   -h, --help              this help
 
@@ -40,8 +43,9 @@ async function extract(classifier: OnnxClassifier, x: Tensor, label: string, qui
 /** `phys eval`: prints the JSON report; returns the exit code. */
 export async function evalCommand(argv: string[], signal?: AbortSignal): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv, new Set(['max-pixels'])),
     options: {
+      'max-pixels': { type: 'string' },
       samples: { type: 'string' },
       reference: { type: 'string' },
       classifier: { type: 'string' },
@@ -55,20 +59,30 @@ export async function evalCommand(argv: string[], signal?: AbortSignal): Promise
     return 0;
   }
   if (values.samples === undefined) throw new UsageError('--samples is required (a PNG grid or a folder of PNGs)');
+  const maxPixels = positiveInt(values['max-pixels'], 'max-pixels', DEFAULT_MAX_PIXELS);
+  if (values.out !== undefined) await checkWritable(values.out, '--out');
+  const read = { maxPixels, ...(signal && { signal }) };
   const classifierPath = requireFile(values.classifier ?? defaultClassifierPath, 'classifier');
   const referencePath = values.reference ?? requireFile(defaultReferenceStatsPath, 'reference statistics');
   const classifier = await loadClassifier(classifierPath, { threads: 'auto' });
   try {
     const { imageShape, valueRange } = classifier.info;
     const quiet = values.quiet || !process.stderr.isTTY;
-    const samples = await loadImages(values.samples, imageShape, valueRange);
+    const samples = await loadImages(values.samples, imageShape, valueRange, read);
     const gen = await extract(classifier, samples, 'features (samples)', quiet);
     const reference: Tensor | GaussianStats = referencePath.toLowerCase().endsWith('.npz')
       ? loadFidStats(referencePath)
-      : (await extract(classifier, await loadImages(referencePath, imageShape, valueRange), 'features (reference)', quiet)).features;
+      : (await extract(classifier, await loadImages(referencePath, imageShape, valueRange, read), 'features (reference)', quiet)).features;
     // FD_<classifier>, IS_<classifier> (the Inception Score formula on its logits) and, with
     // reference images, KD_<classifier> and precision/recall.
-    const metrics = computeMetrics({ features: gen.features, reference, logits: gen.logits, extractor: path.basename(classifierPath, '.onnx') });
+    // The classifier score's splits (10 by default) must not outnumber the samples.
+    const metrics = computeMetrics({
+      features: gen.features,
+      reference,
+      logits: gen.logits,
+      extractor: path.basename(classifierPath, '.onnx'),
+      inceptionScore: { splits: Math.min(10, samples.rows) },
+    });
     const report = {
       inputs: { samples: values.samples, reference: referencePath, classifier: classifierPath },
       ...metrics,

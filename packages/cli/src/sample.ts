@@ -6,6 +6,7 @@ import {
   edmStochasticSample,
   eulerSample,
   heunSample,
+  parseRestartConfig,
   particleGuidance,
   pfgmSample,
   referenceScale,
@@ -18,7 +19,8 @@ import {
   type SampleResult,
   type StepInfo,
 } from '@phys/samplers';
-import { PhiloxRng, Tensor } from '@phys/tensor';
+import { PhiloxRng, Tensor, shapeSize } from '@phys/tensor';
+import { checkMemory, checkWritable, joinNegativeValues, type MemoryTerm } from './limits.js';
 import { UsageError, finiteNumber, positiveInt } from './errors.js';
 import { tileGrid } from './grid.js';
 import { defaultDenoiserPath, requireFile } from './models.js';
@@ -47,6 +49,8 @@ Options:
                           median bandwidth, strength coeff (reference scaling, off below sigma 1)
   -n, --count <n>         number of samples (default 64)
   --batch-size <n>        samples per batch (default 64)
+  --model-batch <n>       rows per onnxruntime call (default 128; bounds the model's memory)
+  --ignore-memory-check   run even when the estimated memory exceeds the free memory
   --seed <n>              seed of the Philox RNG (default 0); sample i is the same for any batch size
   --out <file.png>        output grid (default samples.png)
   --json                  print a JSON report (NFE, wall time, per-step timings) on stdout
@@ -89,19 +93,41 @@ function restartLevels(preset: string | undefined, json: string | undefined): { 
   }
   if (json !== undefined) {
     try {
-      return { levels: JSON.parse(json) as RestartConfig };
-    } catch {
-      throw new UsageError(`--restart is not valid JSON: ${json}`);
+      const levels = JSON.parse(json) as RestartConfig;
+      parseRestartConfig(levels);
+      return { levels };
+    } catch (e) {
+      throw new UsageError(`--restart ${e instanceof SyntaxError ? 'is not valid JSON' : `is not a Restart configuration (${(e as Error).message})`}: ${json}`);
     }
   }
   return { levels: { '0': [3, 2, 0.14, 0.3] } };
 }
 
+const VALUE_OPTIONS = new Set(['steps', 'D', 'sigma-max', 'churn', 'pg', 'count', 'n', 'batch-size', 'model-batch', 'seed']);
+
+/**
+ * Memory of a run, estimated before it starts: the samples kept for the grid (float32 batches, the
+ * joined tensor, the 8-bit grid and its PNG rows), the sampler's working tensors (about 8 copies of
+ * a float32 batch for Heun/Restart), the model's activations per onnxruntime call (about 260x its
+ * float32 input, measured on the shipped model: --batch-size 16384 as one call took 13.3 GB), and
+ * the per-step timing records of the report (about 150 bytes each).
+ */
+export function runMemory(r: { count: number; batchSize: number; modelBatch: number; sampleSize: number; nfe: number; batches: number }): MemoryTerm[] {
+  return [
+    { what: `${r.count} samples for the grid`, bytes: r.count * r.sampleSize * (4 + 4 + 1 + 1) },
+    { what: `sampler state of a batch of ${r.batchSize}`, bytes: 8 * r.batchSize * r.sampleSize * 4 },
+    { what: `model activations for ${r.modelBatch} rows per call`, bytes: 260 * r.modelBatch * r.sampleSize * 4 },
+    { what: `timing records of ${r.nfe} steps x ${r.batches} batches`, bytes: 150 * r.nfe * r.batches },
+  ];
+}
+
 /** `phys sample`: returns the process exit code. */
 export async function sampleCommand(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv, VALUE_OPTIONS),
     options: {
+      'model-batch': { type: 'string' },
+      'ignore-memory-check': { type: 'boolean', default: false },
       model: { type: 'string' },
       sampler: { type: 'string', default: 'restart' },
       preset: { type: 'string' },
@@ -147,6 +173,8 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
   const pg = values.pg === undefined ? undefined : finiteNumber(values.pg, 'pg', 0, true);
   if (pg !== undefined && sampler === 'pfgm') throw new UsageError('--pg applies to denoiser samplers, not pfgm');
   const modelPath = requireFile(values.model ?? defaultDenoiserPath, 'model file');
+  const modelBatch = positiveInt(values['model-batch'], 'model-batch', 128);
+  await checkWritable(values.out, '--out');
 
   const started = performance.now();
   const stepTimings: SampleReport['stepTimings'] = [];
@@ -191,7 +219,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       await field.dispose();
     }
   } else {
-    const model = await loadDenoiser(modelPath, { threads: 'auto', chunkSize: batchSize });
+    const model = await loadDenoiser(modelPath, { threads: 'auto', chunkSize: Math.min(batchSize, modelBatch) });
     try {
       const { info } = model;
       range = [info.valueRange[0], info.valueRange[1]];
@@ -201,6 +229,9 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       const sigmas = edmSchedule({ steps, sigmaMin: info.sigmaMin, sigmaMax });
       const estimate =
         sampler === 'restart' ? restartNfe(sigmas, restart!.levels) : sampler === 'heun' || sampler === 'edm-sde' ? 2 * steps - 1 : sampler === 'rk45' ? 200 : steps;
+      if (!values['ignore-memory-check']) {
+        checkMemory(runMemory({ count, batchSize, modelBatch: Math.min(batchSize, modelBatch), sampleSize: shapeSize(info.imageShape), nfe: estimate, batches: nBatches }), '--ignore-memory-check');
+      }
       // Particle guidance composes into the drift of every sampler as a denoiser wrapper.
       const denoiser = pg === undefined ? model : withParticleGuidance(model, particleGuidance({ scale: referenceScale(pg) }));
       await runBatches(estimate, (rng, rows, onStep) => {
@@ -218,7 +249,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
           case 'edm-sde':
             return edmStochasticSample(denoiser, x, sigmas, { ...common, rng, sChurn: finiteNumber(values.churn, 'churn', 40), sMin: 0.05, sMax: 50, sNoise: 1.003 });
           default:
-            return restartSample(denoiser, x, sigmas, { ...common, rng, kernel, levels: restart!.levels });
+            return restartSample(denoiser, x, sigmas, { ...common, rng, kernel, levels: restart!.levels, maxNfe: Infinity });
         }
       });
     } finally {
