@@ -6,6 +6,8 @@ import { computeMetrics, inBatchSimilarity, type GaussianStats } from '@phys/met
 import { loadFidStats } from '@phys/metrics/node';
 import type { Tensor } from '@phys/tensor';
 import { UsageError, positiveInt } from './errors.js';
+import { checkWritable, joinNegativeValues } from './limits.js';
+import { DEFAULT_MAX_PIXELS } from './png-decode.js';
 import { loadImages } from './images.js';
 import { defaultClassifierPath, defaultReferenceStatsPath, requireFile } from './models.js';
 import { writeFileAtomic } from './output.js';
@@ -27,6 +29,7 @@ Options:
                           a PNG grid or a folder of PNGs (default: shipped Fashion-MNIST test stats)
   --classifier <file>     ONNX classifier with a features output (default: shipped classifier)
   --out <file.json>       also write the report to this file
+  --max-pixels <n>        largest PNG (width x height) read (default ${DEFAULT_MAX_PIXELS})
   --quiet                 no progress bar
   -h, --help              this help
 
@@ -49,8 +52,9 @@ async function extract(classifier: OnnxClassifier, x: Tensor, label: string, qui
 /** `phys eval`: prints the JSON report; returns the exit code. */
 export async function evalCommand(argv: string[], signal: AbortSignal): Promise<number> {
   const { values, positionals } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv, new Set(['max-pixels'])),
     options: {
+      'max-pixels': { type: 'string' },
       samples: { type: 'string' },
       reference: { type: 'string' },
       classifier: { type: 'string' },
@@ -69,6 +73,9 @@ export async function evalCommand(argv: string[], signal: AbortSignal): Promise<
   if (values.stats === undefined && positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.stats !== undefined && values.samples !== undefined) throw new UsageError('give --samples or --stats, not both');
   if (values.samples === undefined && values.stats === undefined) throw new UsageError('--samples is required (a PNG grid or a folder of PNGs)');
+  const maxPixels = positiveInt(values['max-pixels'], 'max-pixels', DEFAULT_MAX_PIXELS);
+  if (values.out !== undefined) await checkWritable(values.out, '--out');
+  const read = { maxPixels, signal };
   const quietBar = values.quiet || !process.stderr.isTTY;
   if (values.stats !== undefined || (await stat(values.samples!).catch(() => undefined))?.isDirectory()) {
     const batchSize = positiveInt(values['batch-size'], 'batch-size', 256);
@@ -86,21 +93,28 @@ export async function evalCommand(argv: string[], signal: AbortSignal): Promise<
   try {
     const { imageShape, valueRange } = classifier.info;
     const quiet = quietBar;
-    const samples = await loadImages(samplesPath, imageShape, valueRange);
+    const samples = await loadImages(samplesPath, imageShape, valueRange, read);
     const gen = await extract(classifier, samples, 'features (samples)', quiet);
     const reference: Tensor | GaussianStats = referencePath.toLowerCase().endsWith('.npz')
       ? loadFidStats(referencePath)
-      : (await extract(classifier, await loadImages(referencePath, imageShape, valueRange), 'features (reference)', quiet)).features;
+      : (await extract(classifier, await loadImages(referencePath, imageShape, valueRange, read), 'features (reference)', quiet)).features;
     // FD_<classifier>, IS_<classifier> (the Inception Score formula on its logits) and, with
     // reference images, KD_<classifier> and precision/recall.
-    const metrics = computeMetrics({ features: gen.features, reference, logits: gen.logits, extractor: path.basename(classifierPath, '.onnx') });
+    // The classifier score's splits (10 by default) must not outnumber the samples.
+    const metrics = computeMetrics({
+      features: gen.features,
+      reference,
+      logits: gen.logits,
+      extractor: path.basename(classifierPath, '.onnx'),
+      inceptionScore: { splits: Math.min(10, samples.rows) },
+    });
     const report = {
       inputs: { samples: samplesPath, reference: referencePath, classifier: classifierPath },
       ...metrics,
       inBatchSimilarity: inBatchSimilarity(gen.features),
     };
     const text = `${JSON.stringify(report, null, 2)}\n`;
-    if (values.out !== undefined) await writeFileAtomic(values.out, text);
+    if (values.out !== undefined) await writeFileAtomic(values.out, text, signal);
     process.stdout.write(text);
     return 0;
   } finally {

@@ -58,10 +58,30 @@ export function tileGrid(x: Tensor, range: readonly [number, number], pad = 2): 
   return { width: W, height: H, channels, data, text: { [KEY]: JSON.stringify(layout) } };
 }
 
+/** The `phys.grid` record, checked: ValueError naming the field instead of NaN images or a RangeError. */
+function parseLayout(stored: string): GridLayout {
+  let g: unknown;
+  try {
+    g = JSON.parse(stored);
+  } catch {
+    throw new ValueError('phys.grid', stored.slice(0, 60), 'a JSON layout record (corrupt PNG text chunk)');
+  }
+  if (typeof g !== 'object' || g === null) throw new ValueError('phys.grid', stored.slice(0, 60), 'a JSON object');
+  const r = g as Record<string, unknown>;
+  const int = (key: string, min: number, max = 1 << 24): number => {
+    const v = r[key];
+    if (!(typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max)) throw new ValueError(`phys.grid.${key}`, v, `an integer in [${min}, ${max}]`);
+    return v;
+  };
+  const channels = int('channels', 1, 3);
+  if (channels === 2) throw new ValueError('phys.grid.channels', channels, '1 or 3');
+  return { count: int('count', 1), cols: int('cols', 1), channels: channels as 1 | 3, height: int('height', 1), width: int('width', 1), pad: int('pad', 0) };
+}
+
 /** Cuts a grid written by {@link tileGrid} (or described by `layout`) back into `[B, C, H, W]` in `range`. */
 export function untileGrid(img: Image8, range: readonly [number, number], layout?: GridLayout): Tensor {
   const stored = img.text?.[KEY];
-  const g = layout ?? (stored ? (JSON.parse(stored) as GridLayout) : undefined);
+  const g = layout ?? (stored !== undefined ? parseLayout(stored) : undefined);
   if (!g) throw new ValueError('grid', 'no phys.grid layout', 'a PNG written by phys sample, or --tile/--count options');
   const { count, channels, height, width } = g;
   const [W, H] = gridSize(g);

@@ -3,7 +3,8 @@ import path from 'node:path';
 import { Tensor } from '@phys/tensor';
 import { UsageError } from './errors.js';
 import { untileGrid } from './grid.js';
-import { decodePng, type Image8 } from './png.js';
+import type { Image8 } from './png.js';
+import { decodePngAsync } from './png-decode.js';
 
 /** Writes `img` (8-bit) as row `index` of `out` (`[B, channels, H, W]`) with 0..255 mapped onto `range`. */
 export function imageToTensor(img: Image8, channels: number, range: readonly [number, number], out: Tensor, index: number): void {
@@ -20,8 +21,14 @@ export function imageToTensor(img: Image8, channels: number, range: readonly [nu
  * folder of same-sized PNG files (one image each, sorted by name). `shape` is one image's
  * `[C, H, W]`; images of another size are an error.
  */
-export async function loadImages(source: string, shape: readonly number[], range: readonly [number, number]): Promise<Tensor> {
+export async function loadImages(
+  source: string,
+  shape: readonly number[],
+  range: readonly [number, number],
+  options: { signal?: AbortSignal; maxPixels?: number } = {},
+): Promise<Tensor> {
   const [channels, height, width] = shape as [number, number, number];
+  const decode = async (file: string): Promise<Image8> => decodePngAsync(await readFile(file), { ...options, name: file });
   const info = await stat(source).catch(() => undefined);
   if (!info) throw new UsageError(`no such file or folder: ${source}`);
   if (info.isDirectory()) {
@@ -29,7 +36,7 @@ export async function loadImages(source: string, shape: readonly number[], range
     if (files.length === 0) throw new UsageError(`no .png files in ${source}`);
     const out = Tensor.zeros([files.length, channels, height, width]);
     for (let i = 0; i < files.length; i++) {
-      const img = decodePng(await readFile(path.join(source, files[i]!)));
+      const img = await decode(path.join(source, files[i]!));
       if (img.width !== width || img.height !== height) {
         throw new UsageError(`${files[i]}: image is ${img.width}x${img.height}, expected ${width}x${height}`);
       }
@@ -37,7 +44,7 @@ export async function loadImages(source: string, shape: readonly number[], range
     }
     return out;
   }
-  const img = decodePng(await readFile(source));
+  const img = await decode(source);
   if (img.text?.['phys.grid'] !== undefined) {
     const t = untileGrid(img, range);
     if (t.shape[2] !== height || t.shape[3] !== width) {

@@ -1,5 +1,6 @@
 import { PhysError } from '@phys/tensor';
 import { UsageError } from './errors.js';
+import { INTERRUPTED_EXIT_CODE, removeOutputs } from './signals.js';
 
 const USAGE = `Usage: phys <command> [options]
 
@@ -35,15 +36,19 @@ export async function main(argv: string[], signal: AbortSignal, prepare?: () => 
     process.stderr.write(`phys: unknown command '${name}'\n${USAGE}\n`);
     return 2;
   }
+  const interrupted = (): number => {
+    removeOutputs();
+    process.stderr.write('phys: interrupted; no output written\n');
+    return INTERRUPTED_EXIT_CODE;
+  };
   try {
     const command = await load();
     if (prepare && !rest.some((a) => a === '--help' || a === '-h')) await prepare();
-    return await command(rest, signal);
+    const code = await command(rest, signal);
+    // A signal that arrived during the last model call or the write still cancels the run.
+    return signal.aborted ? interrupted() : code;
   } catch (e) {
-    if (signal.aborted) {
-      process.stderr.write('phys: interrupted; no output written\n');
-      return 130;
-    }
+    if (signal.aborted) return interrupted();
     const err = e as Error & { code?: string };
     const usage = e instanceof UsageError || err.code?.startsWith('ERR_PARSE_ARGS') === true;
     const message = usage || e instanceof PhysError ? err.message : `${err.name === 'Error' ? '' : `${err.name}: `}${err.message}`;

@@ -6,6 +6,7 @@ import {
   edmStochasticSample,
   eulerSample,
   heunSample,
+  parseRestartConfig,
   particleGuidance,
   pfgmSample,
   referenceScale,
@@ -20,7 +21,8 @@ import {
   type SamplerDescription,
   type StepInfo,
 } from '@phys/samplers';
-import { PhiloxRng, Tensor } from '@phys/tensor';
+import { PhiloxRng, Tensor, shapeSize } from '@phys/tensor';
+import { checkMemory, checkWritable, joinNegativeValues, type MemoryTerm } from './limits.js';
 import { UsageError, finiteNumber, positiveInt } from './errors.js';
 import { tileGrid } from './grid.js';
 import { defaultDenoiserPath, requireFile } from './models.js';
@@ -64,6 +66,7 @@ Options:
                           median bandwidth, strength coeff (reference scaling, off below sigma 1)
   -n, --count <n>         number of samples (default 64)
   --batch-size <n>        samples per batch (default 64)
+  --ignore-memory-check   run even when the estimated memory exceeds the free memory
   --seed <n>              seed of the Philox RNG (default 0); sample i is the same for any batch size
   --out <file.png>        output grid (default samples.png)
   --seeds <list>          one PNG per seed instead of a grid, e.g. 0-49999 or 0-9,100; seed s is
@@ -125,19 +128,40 @@ function restartLevels(preset: string | undefined, json: string | undefined): { 
   }
   if (json !== undefined) {
     try {
-      return { levels: JSON.parse(json) as RestartConfig };
-    } catch {
-      throw new UsageError(`--restart is not valid JSON: ${json}`);
+      const levels = JSON.parse(json) as RestartConfig;
+      parseRestartConfig(levels);
+      return { levels };
+    } catch (e) {
+      throw new UsageError(`--restart ${e instanceof SyntaxError ? 'is not valid JSON' : `is not a Restart configuration (${(e as Error).message})`}: ${json}`);
     }
   }
   return { levels: { '0': [3, 2, 0.14, 0.3] } };
 }
 
+const VALUE_OPTIONS = new Set(['steps', 'D', 'sigma-max', 'churn', 'pg', 'count', 'n', 'batch-size', 'micro-batch', 'num-shards', 'seed']);
+
+/**
+ * Memory of a run, estimated before it starts: the samples kept for the grid (float32 batches, the
+ * joined tensor, the 8-bit grid and its PNG rows), the sampler's working tensors (about 8 copies of
+ * a float32 batch for Heun/Restart), the model's activations per onnxruntime call (about 260x its
+ * float32 input, measured on the shipped model: --batch-size 16384 as one call took 13.3 GB), and
+ * the per-step timing records of the report (about 150 bytes each).
+ */
+export function runMemory(r: { grid: number; batchSize: number; modelBatch: number; sampleSize: number; nfe: number; batches: number }): MemoryTerm[] {
+  return [
+    { what: `${r.grid} samples for the grid`, bytes: r.grid * r.sampleSize * (4 + 4 + 1 + 1) },
+    { what: `sampler state of a batch of ${r.batchSize}`, bytes: 8 * r.batchSize * r.sampleSize * 4 },
+    { what: `model activations for ${r.modelBatch} rows per call`, bytes: 260 * r.modelBatch * r.sampleSize * 4 },
+    { what: `timing records of ${r.nfe} steps x ${r.batches} batches`, bytes: 150 * r.nfe * r.batches },
+  ];
+}
+
 /** `phys sample`: returns the process exit code. */
 export async function sampleCommand(argv: string[], signal: AbortSignal): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv, VALUE_OPTIONS),
     options: {
+      'ignore-memory-check': { type: 'boolean', default: false },
       model: { type: 'string' },
       sampler: { type: 'string', default: 'restart' },
       preset: { type: 'string' },
@@ -213,6 +237,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
   const count = run ? run.pending.count : positiveInt(values.count, 'count', 64);
   const batchSize = coupled ? 1 : Math.max(1, Math.min(count, positiveInt(values['batch-size'], 'batch-size', 64)));
   const todo = run ? run.pending : new SeedSet([{ start: 0, end: count }]);
+  if (!run) await checkWritable(out, '--out');
 
   const started = performance.now();
   const stepTimings: SampleReport['stepTimings'] = [];
@@ -273,6 +298,10 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       const sigmas = edmSchedule({ steps, sigmaMin: info.sigmaMin, sigmaMax });
       const estimate =
         entry ? entry.nfe(steps) : sampler === 'restart' ? restartNfe(sigmas, restart!.levels) : sampler === 'heun' || sampler === 'edm-sde' ? 2 * steps - 1 : sampler === 'rk45' ? 200 : steps;
+      if (!values['ignore-memory-check']) {
+        const terms = runMemory({ grid: run ? 0 : count, batchSize, modelBatch: microBatch ?? batchSize, sampleSize: shapeSize(info.imageShape), nfe: estimate, batches: run ? 0 : nBatches });
+        checkMemory(terms, '--ignore-memory-check');
+      }
       // Particle guidance composes into the drift of every sampler as a denoiser wrapper.
       const denoiser = pg === undefined ? model : withParticleGuidance(model, particleGuidance({ scale: referenceScale(pg) }));
       await runBatches(estimate, (rng, rows, onStep) => {
@@ -291,7 +320,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
           case 'edm-sde':
             return edmStochasticSample(denoiser, x, sigmas, { ...common, rng, sChurn: finiteNumber(values.churn, 'churn', 40), sMin: 0.05, sMax: 50, sNoise: 1.003 });
           default:
-            return restartSample(denoiser, x, sigmas, { ...common, rng, kernel, levels: restart!.levels });
+            return restartSample(denoiser, x, sigmas, { ...common, rng, kernel, levels: restart!.levels, maxNfe: Infinity });
         }
       });
     } finally {
@@ -306,7 +335,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
       all.data.set(t.data, offset);
       offset += t.size;
     }
-    await writeFileAtomic(out, encodePng(tileGrid(all, range)));
+    await writeFileAtomic(out, encodePng(tileGrid(all, range)), signal);
   }
   const wallSeconds = (performance.now() - started) / 1000;
   const report: SampleReport = {

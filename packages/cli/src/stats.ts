@@ -9,7 +9,7 @@ import { UsageError, positiveInt } from './errors.js';
 import { imageToTensor } from './images.js';
 import { defaultClassifierPath, defaultReferenceStatsPath, requireFile } from './models.js';
 import { writeFileAtomic } from './output.js';
-import { decodePng } from './png.js';
+import { decodePngAsync } from './png-decode.js';
 import { ProgressBar } from './progress.js';
 
 export const STATS_USAGE = `Usage: phys stats <folder> --out <shard.npz> [options]
@@ -77,7 +77,7 @@ export async function streamFeatures(
     const batch = files.slice(start, start + options.batchSize);
     const x = Tensor.zeros([batch.length, channels, height, width]);
     for (let i = 0; i < batch.length; i++) {
-      const img = decodePng(await readFile(batch[i]!));
+      const img = await decodePngAsync(await readFile(batch[i]!), { name: batch[i]!, ...(options.signal && { signal: options.signal }) });
       if (img.width !== width || img.height !== height) throw new UsageError(`${batch[i]}: image is ${img.width}x${img.height}, expected ${width}x${height}`);
       imageToTensor(img, channels, range, x, i);
     }

@@ -2,7 +2,7 @@
 // Eq. 8.1 after the SO(D) symmetry reduction), over a reference set of charges at (y_i, 0).
 import { logGamma, pfgmppKernel } from '@phys/kernels';
 import { Tensor, ValueError, getBackend, type Matrix64 } from '@phys/tensor';
-import { checkData, checkNonNegative, checkPositive, checkReference, checkSameRowSize, sigmaRows } from './check.js';
+import { checkData, checkNonNegative, checkPositive, checkReference, checkResult, checkSameRowSize, sigmaRows, type CheckFiniteOption } from './check.js';
 import { posteriorWeights } from './posterior.js';
 
 /**
@@ -35,14 +35,16 @@ export function logUnitSphereArea(m: number): number {
  * @param r - the norm of the augmented variables per row (> 0), or one for all
  * @param reference - charges `[n, ...]`, non-empty
  * @param D - augmented dimensions, a finite real > 0
+ * @param options - `checkFinite: false` skips the NaN/Infinity scan of `reference`
  */
-export function pfgmppField(x: Tensor, r: Float64Array | number, reference: Tensor, D: number): ReducedField {
+export function pfgmppField(x: Tensor, r: Float64Array | number, reference: Tensor, D: number, options: CheckFiniteOption = {}): ReducedField {
   checkPositive(D, 'D');
+  checkData(x, 'x');
   const rr = sigmaRows(r, x.rows, 'r');
   const sqrtD = Math.sqrt(D);
   const sigma = rr.map((v) => v / sqrtD);
   const kernel = pfgmppKernel({ D });
-  const { weights, logNormalizer } = posteriorWeights(x, reference, kernel, sigma);
+  const { weights, logNormalizer } = posteriorWeights(x, reference, kernel, sigma, options);
   const b = getBackend();
   const mean = b.weightedSum(weights, reference.dtype === 'float64' ? reference : reference.astype('float64'));
   const x64 = x.dtype === 'float64' ? x : x.astype('float64');
@@ -53,7 +55,7 @@ export function pfgmppField(x: Tensor, r: Float64Array | number, reference: Tens
   const logN = Math.log(reference.rows);
   // The kernel's normaliser is LSE_i(-(M/2) log(1 + s_i/r^2)) = LSE_i(-(M/2) log d_i^2) + M log r.
   const logScale = logNormalizer.map((l, i) => l - M * Math.log(rr[i]!) - logN - logS);
-  return { x: fx, r: Float64Array.from(rr), logScale };
+  return { x: checkResult(fx, 'pfgmppField result x'), r: Float64Array.from(rr), logScale: checkResult(logScale, 'pfgmppField result logScale') };
 }
 
 /**
@@ -80,6 +82,8 @@ export interface NormalizedFieldOptions {
    * 10^6 or more the guard visibly shrinks the weights: pass 0 there.
    */
   epsilon?: number;
+  /** Scan `reference` for NaN/Infinity (default true; see `CheckFiniteOption`). */
+  checkFinite?: boolean;
 }
 
 /**
@@ -166,11 +170,11 @@ function normalizedField(x: Tensor, aug: Float64Array, reference: Tensor, D: num
  * @returns `[B, N+1]` targets (x components, then z), dtype of `x`
  */
 export function pfgmFieldTarget(x: Tensor, z: Float64Array | number, reference: Tensor, options: NormalizedFieldOptions = {}): Tensor {
-  checkReference(reference);
+  checkReference(reference, 'reference', options.checkFinite !== false);
   checkData(x, 'x');
   checkSameRowSize(x, reference);
   const zz = sigmaRows(z, x.rows, 'z');
-  return normalizedField(x, zz, reference, 1, options, Math.sqrt(x.rowSize), 1);
+  return checkResult(normalizedField(x, zz, reference, 1, options, Math.sqrt(x.rowSize), 1), 'pfgmFieldTarget result');
 }
 
 /**
@@ -185,13 +189,13 @@ export function pfgmppNormalizedField(
   D: number,
   options: NormalizedFieldOptions = {},
 ): Tensor {
-  checkReference(reference);
+  checkReference(reference, 'reference', options.checkFinite !== false);
   checkData(x, 'x');
   checkSameRowSize(x, reference);
   checkPositive(D, 'D');
   if (!Number.isFinite(D)) throw new ValueError('D', D, 'a finite D (the field lives in N+D dimensions)');
   const rr = sigmaRows(r, x.rows, 'r');
-  return normalizedField(x, rr, reference, D, options, Math.sqrt(x.rowSize + D), Math.sqrt(D));
+  return checkResult(normalizedField(x, rr, reference, D, options, Math.sqrt(x.rowSize + D), Math.sqrt(D)), 'pfgmppNormalizedField result');
 }
 
 /** The output of a PFGM normalised-field model at (x, z): the x part and one z part per row. */
@@ -212,9 +216,10 @@ export interface NormalizedFieldValue {
  */
 export function exactPfgmField(reference: Tensor, options: NormalizedFieldOptions = {}): (x: Tensor, z: Float64Array) => Promise<NormalizedFieldValue> {
   checkReference(reference);
-  checkData(reference, 'reference');
+  // The reference set is checked once here, not on every call.
+  const perCall = { ...options, checkFinite: false };
   return (x, z) => {
-    const t = pfgmFieldTarget(x, z, reference, options);
+    const t = pfgmFieldTarget(x, z, reference, perCall);
     const N = x.rowSize;
     const B = x.rows;
     const vx = Tensor.zeros(x.shape, x.dtype);

@@ -6,7 +6,7 @@
 // backward ODE dx/dr = E_x/E_r is a weighted average of (x - y_i)/r: a Denoiser in sigma units.
 import { Tensor, ValueError, getBackend } from '@phys/tensor';
 import { logBesselK } from './bessel.js';
-import { checkPositive, sigmaRows } from './check.js';
+import { checkData, checkPositive, checkResult, sigmaRows, type CheckFiniteOption } from './check.js';
 import { logUnitSphereArea, type ReducedField } from './electric.js';
 import { empiricalDenoiser, posteriorWeights, shapedLike, type EmpiricalDenoiserOptions } from './posterior.js';
 import type { Denoiser } from '@phys/tensor';
@@ -48,6 +48,8 @@ function makeSource(name: string, D: number, factorAt: FieldFactorAt): PointSour
       return factorAt(dims)(rho2);
     },
     logKernel(sqDist: number, sigma: number, n: number): number {
+      if (!(sigma > 0 && sigma < Infinity)) throw new ValueError('sigma', sigma, 'a finite number > 0');
+      if (!(sqDist >= 0)) throw new ValueError('sqDist', sqDist, 'a squared distance >= 0');
       return factorAt(n + D)(sqDist + sigma * sigma * D);
     },
     logKernelRow(sqDist: Float64Array, start: number, count: number, sigma: number, n: number, out: Float64Array): void {
@@ -124,16 +126,19 @@ export function sourceFromPotential(options: { name: string; D?: number; logPote
  * and a scalar r-component, in log-scaled form (see {@link ReducedField}):
  * E_x = exp(logScale) sum_i c_i (x - y_i), E_r = exp(logScale) r, c = softmax_i(log f(rho_i)).
  */
-export function forceField(x: Tensor, r: Float64Array | number, reference: Tensor, source: PointSource): ReducedField {
+export function forceField(x: Tensor, r: Float64Array | number, reference: Tensor, source: PointSource, options: CheckFiniteOption = {}): ReducedField {
+  if (typeof source !== 'object' || (source as PointSource | null) === null || typeof (source as Partial<PointSource>).logKernel !== 'function') throw new ValueError('source', source, 'a PointSource (coulombSource(D), ...)');
+  checkPositive(source.D, 'source.D');
+  checkData(x, 'x');
   const rr = sigmaRows(r, x.rows, 'r');
   const sqrtD = Math.sqrt(source.D);
-  const { weights, logNormalizer } = posteriorWeights(x, reference, source, rr.map((v) => v / sqrtD));
+  const { weights, logNormalizer } = posteriorWeights(x, reference, source, rr.map((v) => v / sqrtD), options);
   const b = getBackend();
   const mean = b.weightedSum(weights, reference.dtype === 'float64' ? reference : reference.astype('float64'));
   const x64 = x.dtype === 'float64' ? x : x.astype('float64');
   const fx = b.axpby(1, x64.reshape(mean.shape), -1, mean).reshape(x.shape);
   const logN = Math.log(reference.rows);
-  return { x: fx, r: Float64Array.from(rr), logScale: logNormalizer.map((l) => l - logN) };
+  return { x: checkResult(fx, 'forceField result x'), r: Float64Array.from(rr), logScale: checkResult(logNormalizer.map((l) => l - logN), 'forceField result logScale') };
 }
 
 /**

@@ -7,6 +7,7 @@ export type { RingMixtureOptions, GridMixtureOptions, TwoGaussiansOptions, Resta
 export { symmetricEigen, logSumExp } from './linalg.js';
 export type { SymmetricEigen } from './linalg.js';
 export { EmptyReferenceError } from './check.js';
+export type { CheckFiniteOption } from './check.js';
 export { posteriorWeights, posteriorMean, empiricalDenoiser, logKernelMatrix } from './posterior.js';
 export type { LogKernel, PosteriorWeights, EmpiricalDenoiserOptions } from './posterior.js';
 export { pfgmppField, scaledPfgmppField, pfgmFieldTarget, pfgmppNormalizedField, exactPfgmField, logUnitSphereArea } from './electric.js';

@@ -1,3 +1,4 @@
+import { NonFiniteError } from '@phys/tensor';
 /** Symmetric eigendecomposition `A = V diag(values) V^T` (columns of `V` are eigenvectors). */
 export interface SymmetricEigen {
   /** Eigenvalues (unsorted), length d. */
@@ -58,11 +59,16 @@ export function symmetricEigen(matrix: ArrayLike<number>, d: number): SymmetricE
   return { values, vectors: v };
 }
 
-/** log(sum(exp(values))) without overflow; -Infinity for an empty or all -Infinity input. */
+/** log(sum(exp(values))) without overflow; -Infinity for an empty or all -Infinity input, +Infinity with a +Infinity value; NonFiniteError for NaN. */
 export function logSumExp(values: ArrayLike<number>): number {
   let m = -Infinity;
-  for (let i = 0; i < values.length; i++) if (values[i]! > m) m = values[i]!;
-  if (m === -Infinity) return -Infinity;
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i]!;
+    // NaN has no log-sum-exp; +Infinity dominates (the sum is +Infinity, a defined value).
+    if (Number.isNaN(v)) throw new NonFiniteError('values', i, v);
+    if (v > m) m = v;
+  }
+  if (m === -Infinity || m === Infinity) return m;
   let s = 0;
   for (let i = 0; i < values.length; i++) s += Math.exp(values[i]! - m);
   return m + Math.log(s);

@@ -1,8 +1,8 @@
 // Empirical posterior over a reference set: p(y_i | x) proportional to p_sigma(x | y_i), the
 // self-normalised weights behind the exact denoiser of an empirical data set, the STF targets
 // (thesis Eq. 3.4) and the PFGM/PFGM++ empirical fields (thesis Eq. 8.1).
-import { Tensor, getBackend, type Denoiser, type Matrix64 } from '@phys/tensor';
-import { checkData, checkReference, checkSameRowSize, sigmaRows } from './check.js';
+import { NonFiniteError, Tensor, ValueError, getBackend, type Denoiser, type Matrix64 } from '@phys/tensor';
+import { checkData, checkReference, checkResult, checkSameRowSize, sigmaRows, type CheckFiniteOption } from './check.js';
 
 /**
  * The part of a perturbation kernel a posterior needs: the unnormalised log kernel as a function
@@ -63,16 +63,24 @@ export interface PosteriorWeights {
  * @param reference - reference set `[n, ...]` with rows of the same size; must be non-empty
  * @param kernel - any {@link LogKernel} (a `Kernel` of `@phys/kernels`, a point source)
  * @param sigma - one noise level per row of `x` (or one for all), finite and > 0
+ * @param options - `checkFinite: false` skips the NaN/Infinity scan of `reference` (see {@link CheckFiniteOption})
  * @throws EmptyReferenceError for an empty reference set; ShapeError, ValueError, NonFiniteError
+ *   (for NaN/Infinity in `x` or `reference`, or a NaN/+Infinity log-kernel value)
  */
-export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number): PosteriorWeights {
-  checkReference(reference);
+export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number, options: CheckFiniteOption = {}): PosteriorWeights {
+  checkReference(reference, 'reference', options.checkFinite !== false);
   checkData(x, 'x');
   checkSameRowSize(x, reference);
+  if (typeof kernel !== 'object' || (kernel as LogKernel | null) === null || typeof (kernel as Partial<LogKernel>).logKernel !== 'function') throw new ValueError('kernel', kernel, 'a LogKernel (a Kernel of @phys/kernels or a point source)');
   const sig = sigmaRows(sigma, x.rows);
   const b = getBackend();
   const sq = b.pairwiseSqDist(x, reference);
   const weights = logKernelMatrix(kernel, sq, sig, x.rowSize);
+  // -Infinity is a weight of 0; NaN or +Infinity has no softmax.
+  const w = weights.data;
+  for (let k = 0; k < w.length; k++) {
+    if (!(w[k]! < Infinity)) throw new NonFiniteError('kernel.logKernel', k, w[k]!, `row ${Math.floor(k / weights.cols)}, sigma = ${sig[Math.floor(k / weights.cols)]!}`);
+  }
   const logNormalizer = b.softmaxRows(weights);
   return { weights, logNormalizer, sqDist: sq };
 }
@@ -84,9 +92,9 @@ export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel
  * objective (thesis Eq. 8.4), i.e. x - (r/sqrt(D)) times the normalised field. Returns the shape
  * and dtype of `x`.
  */
-export function posteriorMean(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number): Tensor {
-  const { weights } = posteriorWeights(x, reference, kernel, sigma);
-  return shapedLike(getBackend().weightedSum(weights, reference), x);
+export function posteriorMean(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number, options: CheckFiniteOption = {}): Tensor {
+  const { weights } = posteriorWeights(x, reference, kernel, sigma, options);
+  return checkResult(shapedLike(getBackend().weightedSum(weights, reference), x), 'posteriorMean result');
 }
 
 /** Options of {@link empiricalDenoiser}. */
@@ -108,16 +116,16 @@ export interface EmpiricalDenoiserOptions {
  */
 export function empiricalDenoiser(reference: Tensor, kernel: LogKernel, options: EmpiricalDenoiserOptions = {}): Denoiser {
   checkReference(reference);
-  checkData(reference, 'reference');
   const maxWeights = options.maxWeights ?? 1 << 22;
   const chunk = Math.max(1, Math.floor(maxWeights / reference.rows));
   return (x, sigma) => {
-    if (x.rows <= chunk) return Promise.resolve(posteriorMean(x, reference, kernel, sigma));
+    // The reference set was checked once above.
+    if (x.rows <= chunk) return Promise.resolve(posteriorMean(x, reference, kernel, sigma, { checkFinite: false }));
     const sig = sigmaRows(sigma, x.rows);
     const out = Tensor.zeros(x.shape, x.dtype);
     for (let start = 0; start < x.rows; start += chunk) {
       const end = Math.min(x.rows, start + chunk);
-      const part = posteriorMean(x.sliceRows(start, end), reference, kernel, sig.subarray(start, end));
+      const part = posteriorMean(x.sliceRows(start, end), reference, kernel, sig.subarray(start, end), { checkFinite: false });
       out.data.set(part.data, start * x.rowSize);
     }
     return Promise.resolve(out);

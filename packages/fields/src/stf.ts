@@ -3,7 +3,7 @@
 // V_STF(t) (Eq. 3.3, Sec. 3.4.2) and the posterior-vs-uniform TVD (thesis Fig. 8.3).
 import type { Kernel } from '@phys/kernels';
 import { ShapeError, Tensor, ValueError, formatShape, getBackend, type Random } from '@phys/tensor';
-import { checkData, checkInteger, checkNonNegative, checkPositive, checkReference, checkSameRowSize, sigmaRows } from './check.js';
+import { checkData, checkInteger, checkNonNegative, checkPositive, checkReference, checkResult, checkSameRowSize, sigmaRows } from './check.js';
 import { fieldCoefficients } from './electric.js';
 import { posteriorMean, posteriorWeights, shapedLike, type LogKernel } from './posterior.js';
 
@@ -40,20 +40,21 @@ export function stfReferenceBatch(clean: Tensor, extra?: Tensor): Tensor {
  * @param kernel - the perturbation kernel (any `Kernel` of `@phys/kernels`)
  */
 export function stfTargets(x: Tensor, sigma: Float64Array | number, reference: Tensor, kernel: LogKernel & { readonly D?: number }, options: StfOptions = {}): Tensor {
-  checkReference(reference);
+  checkReference(reference, 'reference', options.checkFinite !== false);
+  checkData(x, 'x');
   if (reference.rows < x.rows) {
     throw new ShapeError('reference', `at least ${x.rows} rows (the batch's own clean points first)`, formatShape(reference.shape));
   }
   const eps = options.epsilon ?? 0;
   checkNonNegative(eps, 'epsilon');
-  if (eps === 0) return posteriorMean(x, reference, kernel, sigma);
+  if (eps === 0) return posteriorMean(x, reference, kernel, sigma, { checkFinite: false });
   const D = kernel.D;
   if (D === undefined || !Number.isFinite(D)) throw new ValueError('kernel', kernel.D, 'a PFGM++ kernel (finite D) for the guarded STF variant (epsilon > 0)');
   checkData(x, 'x');
   checkSameRowSize(x, reference);
   const r = sigmaRows(sigma, x.rows).map((s) => s * Math.sqrt(D));
   const w = fieldCoefficients(x, r, reference, D, eps);
-  return shapedLike(getBackend().weightedSum(w, reference), x);
+  return checkResult(shapedLike(getBackend().weightedSum(w, reference), x), 'stfTargets result');
 }
 
 /** Options of {@link stfTargets}. */
@@ -64,6 +65,8 @@ export interface StfOptions {
    * `1e-7` reproduces Newbeeer/pfgmpp. Default 0: the exact self-normalised weights.
    */
   epsilon?: number;
+  /** Scan `reference` for NaN/Infinity (default true; see `CheckFiniteOption`). */
+  checkFinite?: boolean;
 }
 
 /** A Monte-Carlo estimate and its standard error. */

@@ -3,7 +3,7 @@
 // time-to-sigma map (EDM Table 1). D = Infinity member of the PFGM++ family (thesis Thm. 8).
 import { Tensor, assertSameShape, getBackend, type DType, type Random } from '@phys/tensor';
 import type { Kernel, Perturbed } from './kernel.js';
-import { checkData, checkForwardLevels, checkPositive, checkShape, checkSigmaRows } from './validate.js';
+import { checkData, checkForwardLevels, checkLogKernelArgs, checkNoiseLevel, checkPositive, checkShape, checkSigmaRows } from './validate.js';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 
@@ -54,6 +54,7 @@ export class GaussianKernel implements Kernel {
 
   /** -sqDist/(2 sigma^2), whatever the dimension. */
   logKernel(sqDist: number, sigma: number): number {
+    checkLogKernelArgs(sqDist, sigma);
     return gaussianLogKernel(sqDist, 2 * sigma * sigma);
   }
 
@@ -90,7 +91,7 @@ export function checkPair(x: Tensor, y: Tensor, sigma: number): void {
   checkData(x, 'x');
   checkData(y, 'y');
   assertSameShape(x, y, 'x', 'y');
-  checkPositive(sigma, 'sigma');
+  checkNoiseLevel(sigma, 'sigma');
 }
 
 /** |x_i - y_i|^2 per row, float64, after validating the pair. */

@@ -44,7 +44,8 @@ export interface Kernel {
    * softmax of this over the reference set, so terms constant in `sqDist` may be dropped
    * (Gaussian: -sqDist/(2 sigma^2); PFGM++: -(n+D)/2 * log1p(sqDist/r^2), which is
    * -(n+D)/2 * log(sqDist + r^2) up to such a constant and tends to the Gaussian one as D -> inf).
-   * Not argument-checked: it sits in inner loops.
+   * Returns a number or -Infinity (weight 0), never NaN: ValueError unless sigma is finite and > 0
+   * and sqDist >= 0 (`logKernelRow` is the unchecked inner-loop form).
    */
   logKernel(sqDist: number, sigma: number, n: number): number;
   /**

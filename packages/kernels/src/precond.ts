@@ -2,7 +2,7 @@
 // Table 1; thesis Sec. B.6.2, Eq. B.5) and the loss weights lambda(sigma) = 1/c_out^2. PFGM++ uses
 // EDM's with sigma = r/sqrt(D) (thesis Sec. B.6.2).
 import { vpSigmaInv, type VpParams } from './schedule.js';
-import { checkPositive } from './validate.js';
+import { checkNoiseLevel, checkPositive } from './validate.js';
 
 /** Preconditioning coefficients at one noise level, and the matching loss weight. */
 export interface Precond {
@@ -23,8 +23,8 @@ export interface Precond {
  * c_in = 1/sqrt(s^2 + sd^2), c_noise = ln(s)/4, lambda = (s^2 + sd^2)/(s sd)^2; sigma_data default 0.5.
  */
 export function edmPrecond(sigma: number, sigmaData = 0.5): Precond {
-  checkPositive(sigma, 'sigma');
-  checkPositive(sigmaData, 'sigmaData');
+  checkNoiseLevel(sigma, 'sigma');
+  checkNoiseLevel(sigmaData, 'sigmaData');
   const s2 = sigma * sigma;
   const d2 = sigmaData * sigmaData;
   const norm = Math.sqrt(s2 + d2);
@@ -39,14 +39,15 @@ export function edmPrecond(sigma: number, sigmaData = 0.5): Precond {
 
 /** The EDM loss weight lambda(sigma) = (sigma^2 + sigma_data^2)/(sigma sigma_data)^2 (= 1/c_out^2). */
 export function edmLossWeight(sigma: number, sigmaData = 0.5): number {
-  checkPositive(sigma, 'sigma');
-  checkPositive(sigmaData, 'sigmaData');
-  return (sigma * sigma + sigmaData * sigmaData) / (sigma * sigmaData) ** 2;
+  checkNoiseLevel(sigma, 'sigma');
+  checkNoiseLevel(sigmaData, 'sigmaData');
+  // (sigma^2 + sd^2)/(sigma sd)^2 as 1/sigma^2 + 1/sd^2: no underflow of the product.
+  return 1 / (sigma * sigma) + 1 / (sigmaData * sigmaData);
 }
 
 /** VE preconditioning (EDM Table 1): c_skip = 1, c_out = sigma, c_in = 1, c_noise = ln(sigma/2), lambda = 1/sigma^2. */
 export function vePrecond(sigma: number): Precond {
-  checkPositive(sigma, 'sigma');
+  checkNoiseLevel(sigma, 'sigma');
   return { cSkip: 1, cOut: sigma, cIn: 1, cNoise: Math.log(0.5 * sigma), lossWeight: 1 / (sigma * sigma) };
 }
 
@@ -76,7 +77,7 @@ function vpSigmaInvFloat32(sigma: number, betaD: number, betaMin: number): numbe
  * c_noise = (M - 1) t(sigma) with t = {@link vpSigmaInv}, lambda = 1/sigma^2.
  */
 export function vpPrecond(sigma: number, params: VpPrecondParams = {}): Precond {
-  checkPositive(sigma, 'sigma');
+  checkNoiseLevel(sigma, 'sigma');
   const { M = 1000, betaD = 19.9, betaMin = 0.1, float32Reference = false } = params;
   checkPositive(M, 'M');
   const t = vpSigmaInv(sigma, { betaD, betaMin }); // validates beta_d, beta_min

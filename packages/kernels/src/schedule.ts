@@ -1,6 +1,6 @@
 // Noise-level schedules as data (k-diffusion style): functions returning Float64Arrays of sigmas.
 import { ValueError } from '@phys/tensor';
-import { checkPositive } from './validate.js';
+import { checkNonNegative, checkPositive } from './validate.js';
 
 /** Options of {@link edmSchedule}. */
 export interface EdmScheduleOptions {
@@ -14,8 +14,12 @@ export interface EdmScheduleOptions {
   rho?: number;
 }
 
+/** Longest schedule (2^24 levels, 128 MiB of float64): far beyond any sampler, short of an allocation failure. */
+export const MAX_SCHEDULE_STEPS = 2 ** 24;
+
 function checkSteps(steps: number): void {
   if (!(Number.isInteger(steps) && steps >= 2)) throw new ValueError('steps', steps, 'an integer >= 2 (i/(N-1) is undefined for N = 1)');
+  if (steps > MAX_SCHEDULE_STEPS) throw new ValueError('steps', steps, `at most ${MAX_SCHEDULE_STEPS} levels`);
 }
 
 function checkRange(sigmaMin: number, sigmaMax: number): void {
@@ -77,7 +81,9 @@ export function vpAlpha(t: number, params: VpParams = {}): number {
 export function vpSigma(t: number, params: VpParams = {}): number {
   const { betaD, betaMin } = vpParams(params);
   if (!(t >= 0 && Number.isFinite(t))) throw new ValueError('t', t, 'a finite time >= 0');
-  return Math.sqrt(Math.expm1(0.5 * betaD * t * t + betaMin * t));
+  const sigma = Math.sqrt(Math.expm1(0.5 * betaD * t * t + betaMin * t));
+  if (sigma === Infinity) throw new ValueError('t', t, 'a time whose sigma(t) is finite (exp(beta_d t^2/2 + beta_min t) overflows)');
+  return sigma;
 }
 
 /** d sigma/dt of the VP schedule: (beta_min + beta_d t)(sigma + 1/sigma)/2 (EDM Table 1). */
@@ -94,7 +100,8 @@ export function vpSigmaDeriv(t: number, params: VpParams = {}): number {
 export function vpSigmaInv(sigma: number, params: VpParams = {}): number {
   const { betaD, betaMin } = vpParams(params);
   if (!(sigma >= 0 && Number.isFinite(sigma))) throw new ValueError('sigma', sigma, 'a finite noise level >= 0');
-  const l = 2 * betaD * Math.log1p(sigma * sigma);
+  // ln(sigma^2 + 1) = 2 ln sigma to double precision once sigma^2 would overflow.
+  const l = 2 * betaD * (sigma > 1e150 ? 2 * Math.log(sigma) : Math.log1p(sigma * sigma));
   // (sqrt(b^2 + l) - b)/beta_d written as l/((sqrt(b^2 + l) + b) beta_d): no cancellation.
   return l / ((Math.sqrt(betaMin * betaMin + l) + betaMin) * betaD);
 }
@@ -176,12 +183,16 @@ export function veSchedule(options: VeScheduleOptions): Float64Array {
   return out;
 }
 
-/** PFGM++ alignment r = sigma sqrt(D) (thesis Sec. 8.3). */
+/** PFGM++ alignment r = sigma sqrt(D) (thesis Sec. 8.3). ValueError unless sigma >= 0 and D > 0 are finite. */
 export function sigmaToR(sigma: number, D: number): number {
+  checkNonNegative(sigma, 'sigma');
+  checkPositive(D, 'D');
   return sigma * Math.sqrt(D);
 }
 
-/** PFGM++ alignment sigma = r / sqrt(D) (thesis Sec. 8.3). */
+/** PFGM++ alignment sigma = r / sqrt(D) (thesis Sec. 8.3). ValueError unless r >= 0 and D > 0 are finite. */
 export function rToSigma(r: number, D: number): number {
+  checkNonNegative(r, 'r');
+  checkPositive(D, 'D');
   return r / Math.sqrt(D);
 }

@@ -43,3 +43,23 @@ export function checkForwardLevels(sigmaFrom: number, sigmaTo: number, sNoise: n
   if (sigmaTo < sigmaFrom) throw new ValueError('sigmaTo', sigmaTo, `a noise level >= sigmaFrom = ${sigmaFrom}`);
   checkNonNegative(sNoise, 'sNoise');
 }
+
+/**
+ * Throws unless `sigma` is a finite number > 0 and `sqDist` a number >= 0 (+Infinity allowed: weight
+ * 0), so a log-kernel returns a defined value (a number or -Infinity), never NaN or +Infinity.
+ */
+export function checkLogKernelArgs(sqDist: number, sigma: number): void {
+  checkNoiseLevel(sigma, 'sigma');
+  if (!(sqDist >= 0)) throw new ValueError('sqDist', sqDist, 'a squared distance >= 0');
+}
+
+/**
+ * Throws unless `sigma` is a noise level whose square is a finite normal number (sigma in about
+ * [1.5e-154, 1.3e154]), so sigma^2 and the kernel's scales neither underflow to 0 (0/0) nor overflow.
+ */
+export function checkNoiseLevel(sigma: number, argument: string): void {
+  const s2 = typeof sigma === 'number' ? sigma * sigma : NaN;
+  if (!(sigma > 0 && s2 >= 2.2250738585072014e-308 && s2 < Infinity)) {
+    throw new ValueError(argument, sigma, 'a noise level > 0 whose square neither underflows nor overflows (1.5e-154 to 1.3e154)');
+  }
+}

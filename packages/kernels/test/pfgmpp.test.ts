@@ -161,7 +161,26 @@ describe('PfgmppKernel.forward (Restart for PFGM++, reference construction)', ()
     expect(() => new PfgmppKernel({ D: 1, forwardDraws: 'compact' }).forward(x, 0, 1, new PhiloxRng(0))).toThrow(/^D: /);
     expect(() => new PfgmppKernel({ D: 0.5 }).forward(x, 0, 1, new PhiloxRng(0))).toThrow(/^D: /);
     expect(new PfgmppKernel({ D: 2.5 }).forwardDraws).toBe('compact');
-    expect(new PfgmppKernel({ D: 3 }).forwardDraws).toBe('reference');
+    expect(new PfgmppKernel({ D: 3 }).forwardDraws).toBe('auto');
+  });
+
+  it("'auto' draws like the reference at small D and compactly at D = 1e7 (cost O(N) instead of O(N + D))", () => {
+    const x = Tensor.from([0.1, -0.2, 0.3, 0.4, 0, 1], [2, 3], 'float64');
+    const same = (a: Tensor, b: Tensor): void => { expect(Array.from(a.data)).toEqual(Array.from(b.data)); };
+    same(new PfgmppKernel({ D: 3 }).forward(x, 0.5, 1, new PhiloxRng(5)), new PfgmppKernel({ D: 3, forwardDraws: 'reference' }).forward(x, 0.5, 1, new PhiloxRng(5)));
+    same(new PfgmppKernel({ D: 1e7 }).forward(x, 0.5, 1, new PhiloxRng(5)), new PfgmppKernel({ D: 1e7, forwardDraws: 'compact' }).forward(x, 0.5, 1, new PhiloxRng(5)));
+  });
+
+  it("perturb's default clip keeps the mean radius at N = 3072, D = 1e7 (the 1e-3 clip gave +80%)", () => {
+    // E R = r sqrt(u/(1-u)) under u ~ Beta(N/2, D/2); for N << D, R/r ~ sqrt(N/D) (chi-like, sharp).
+    const N = 3072;
+    const D = 1e7;
+    const x0 = Tensor.zeros([64, N], 'float64');
+    const p = pfgmppKernel({ D }).perturb(x0, new Float64Array(64).fill(1), new PhiloxRng(9));
+    const radii = getBackend().rowNorm(p.x);
+    const mean = radii.reduce((s, v) => s + v, 0) / radii.length;
+    // r = sigma sqrt(D); the exact mean radius is within 0.1% of r sqrt(N/D) = sqrt(N) here.
+    expect(Math.abs(mean / Math.sqrt(N) - 1)).toBeLessThan(0.02);
   });
 });
 

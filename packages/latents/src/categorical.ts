@@ -204,15 +204,19 @@ export function gumbelSoftmax(logits: Tensor, rng: Random, options: GumbelSoftma
     const o = r * k;
     let max = -Infinity;
     let arg = 0;
+    let best = -Infinity;
     for (let j = 0; j < k; j++) {
-      const v = (d[o + j]! + g[o + j]!) / tau;
+      const sum = d[o + j]! + g[o + j]!;
+      const v = sum / tau;
       g[o + j] = v;
-      if (v > max) {
-        max = v;
+      if (v > max) max = v;
+      if (sum > best) {
+        best = sum;
         arg = j;
       }
     }
-    if (options.hard === true) {
+    // A tiny tau overflows (logits + g)/tau to +-Infinity: take the tau -> 0 limit, the one-hot.
+    if (options.hard === true || !Number.isFinite(max)) {
       out.data[o + arg] = 1;
       continue;
     }

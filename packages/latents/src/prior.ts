@@ -1,4 +1,4 @@
-import { ShapeError, Tensor, ValueError, type Random } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, checkSignal, raceAbort, throwIfAborted, type Random } from '@phys/tensor';
 import { checkLogitValues, logSoftmax, sampleCategorical, type CategoricalOptions } from './categorical.js';
 import { Latents, assertSameSpace, type LatentSpace } from './latents.js';
 
@@ -26,7 +26,7 @@ export interface AutoregressivePrior {
 
 /** Options of {@link samplePrior}. */
 export interface PriorSampleOptions extends CategoricalOptions {
-  /** Cancels between positions; rejects with the signal's reason. */
+  /** Cancels the draw, even during a pending `prior.logits` call; rejects with the signal's reason. */
   signal?: AbortSignal;
   /**
    * Fixed leading latents: column i of `prefix` is kept for i < `prefixLength` and the remaining
@@ -64,9 +64,10 @@ export async function samplePrior(prior: AutoregressivePrior, rows: number, rng:
   } else {
     z = Latents.zeros(prior.space, rows);
   }
+  const signal = checkSignal(options.signal);
   for (let i = start; i < m; i++) {
-    options.signal?.throwIfAborted();
-    const logits = await prior.logits(z, i);
+    throwIfAborted(signal);
+    const logits = await raceAbort(prior.logits(z, i), signal);
     checkLogits(logits, rows, prior.space.k, `prior.logits(z, ${i})`);
     const pick = sampleCategorical(logits, rng, options);
     for (let r = 0; r < rows; r++) z.indices[r * m + i] = pick[r]!;

@@ -1,7 +1,7 @@
 import { PhiloxRng, ValueError, type Random, type Tensor } from '@phys/tensor';
 import { drawWithoutReplacement } from './kid.js';
 import { rows64 } from './features.js';
-import { checkSeed, meanStd } from './util.js';
+import { checkSeed, finiteResult, meanStd } from './util.js';
 
 /** Options of {@link inceptionScore}. */
 export interface InceptionScoreOptions {
@@ -72,6 +72,7 @@ export function inceptionScore(logits: Tensor, options: InceptionScoreOptions = 
     per.push(Math.exp(kl / (hi - lo)));
   }
   const { mean, std } = meanStd(per);
+  finiteResult(per, 'inceptionScore per split');
   return { mean, std, perSplit: per };
 }
 

@@ -1,6 +1,6 @@
 import { PhiloxRng, ShapeError, ValueError, type Random, type Tensor } from '@phys/tensor';
 import { gatherRows, gram, rows64, sqDistances, type Rows64 } from './features.js';
-import { checkSeed, meanStd } from './util.js';
+import { checkSeed, finiteResult, meanStd } from './util.js';
 
 /** A positive-definite kernel on feature vectors. */
 export type MmdKernel =
@@ -73,7 +73,7 @@ export function mmd2(x: Tensor, y: Tensor, options: { kernel?: MmdKernel; estima
   const a = rows64(x, 'x', 2);
   const b = rows64(y, 'y', 2);
   if (a.dim !== b.dim) throw new ShapeError('y', `rows of ${a.dim} values (like x)`, `rows of ${b.dim}`);
-  return mmd2Rows(a, b, options.kernel ?? { type: 'rbf', sigma: 1 }, options.estimator ?? 'unbiased');
+  return finiteResult(mmd2Rows(a, b, options.kernel ?? { type: 'rbf', sigma: 1 }, options.estimator ?? 'unbiased'), 'mmd2');
 }
 
 /** Options of {@link kernelInceptionDistance}. */
@@ -145,6 +145,7 @@ export function kernelInceptionDistance(x: Tensor, y: Tensor, options: KidOption
     }
   }
   const { mean, std } = meanStd(per);
+  finiteResult(per, 'kernelInceptionDistance per subset');
   return { mean, std, perSubset: per, subsetSize: size, subsets: per.length };
 }
 

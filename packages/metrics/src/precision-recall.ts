@@ -1,5 +1,6 @@
 import { ShapeError, ValueError, type Tensor } from '@phys/tensor';
 import { rowSqNorms, rows64, sqDistances, type Rows64 } from './features.js';
+import { finiteResult } from './util.js';
 
 /** Result of {@link precisionRecall} (JSON-serialisable apart from the typed arrays). */
 export interface PrecisionRecallResult {
@@ -106,8 +107,8 @@ export function precisionRecall(generated: Tensor, real: Tensor, options: { k?: 
   if (!(Number.isInteger(k) && k >= 1 && k < Math.min(g.rows, r.rows))) {
     throw new ValueError('k', k, `an integer in [1, ${Math.min(g.rows, r.rows) - 1}] (fewer than the samples of each set)`);
   }
-  const radiiReal = kNearestRadii(r, k);
-  const radiiGenerated = kNearestRadii(g, k);
+  const radiiReal = finiteResult(kNearestRadii(r, k), 'precisionRecall radii of real');
+  const radiiGenerated = finiteResult(kNearestRadii(g, k), 'precisionRecall radii of generated');
   const generatedInReal = insideManifold(g, r, radiiReal);
   const realInGenerated = insideManifold(r, g, radiiGenerated);
   const precision = generatedInReal.reduce((s, v) => s + v, 0) / g.rows;

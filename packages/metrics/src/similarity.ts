@@ -1,5 +1,6 @@
 import { type Tensor } from '@phys/tensor';
 import { gram, rowSqNorms, rows64 } from './features.js';
+import { finiteResult } from './util.js';
 import { ValueError } from '@phys/tensor';
 
 /**
@@ -19,5 +20,5 @@ export function inBatchSimilarity(features: Tensor): number {
     const ni = Math.sqrt(norms[i]!);
     for (let j = 0; j < n; j++) if (j !== i) s += g[i * n + j]! / (ni * Math.sqrt(norms[j]!));
   }
-  return s / (n * (n - 1));
+  return finiteResult(s / (n * (n - 1)), 'inBatchSimilarity');
 }

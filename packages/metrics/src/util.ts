@@ -1,4 +1,4 @@
-import { ShapeError, ValueError, assertFinite, formatShape, type Tensor } from '@phys/tensor';
+import { NonFiniteError, ShapeError, ValueError, assertFinite, firstNonFinite, formatShape, type Tensor } from '@phys/tensor';
 
 /** Throws unless `x` has at least `min` rows and a non-empty row; returns `[rows, rowSize]`. */
 export function rowsOf(x: Tensor, argument: string, min = 1): [number, number] {
@@ -39,4 +39,19 @@ export function meanStd(v: ArrayLike<number>, ddof = 0): { mean: number; std: nu
 /** Resolves a seeded stream: `rng` if given, else `new PhiloxRng(seed)` (done by callers to avoid a cycle). */
 export function checkSeed(seed: number, argument = 'seed'): void {
   if (!(Number.isSafeInteger(seed) && seed >= 0)) throw new ValueError(argument, seed, 'a non-negative safe integer');
+}
+
+/**
+ * Returns `value` (a number or typed array) after checking it is finite; otherwise throws
+ * NonFiniteError naming `what`: finite features can still overflow inside a metric (polynomial
+ * kernels of values near 1e300), and a metric must say so rather than return NaN.
+ */
+export function finiteResult<T extends number | ArrayLike<number>>(value: T, what: string): T {
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new NonFiniteError(what, 0, value, 'an intermediate overflowed for these inputs; rescale the features');
+    return value;
+  }
+  const i = firstNonFinite(value);
+  if (i >= 0) throw new NonFiniteError(what, i, value[i]!, 'an intermediate overflowed for these inputs; rescale the features');
+  return value;
 }

@@ -1,6 +1,19 @@
 // Shared machinery of every sampler: schedule validation, the checked denoiser call (NFE count,
-// abort, shape/NaN checks naming the step and sigma), onStep and trajectory recording.
-import { PhysError, Tensor, ValueError, firstNonFinite, formatShape, getBackend, type Denoiser, type Random } from '@phys/tensor';
+// abort raced against the pending call, errors wrapped with the step and sigma, shape/NaN checks),
+// onStep and trajectory recording.
+import {
+  PhysError,
+  Tensor,
+  ValueError,
+  checkSignal,
+  firstNonFinite,
+  formatShape,
+  getBackend,
+  raceAbort,
+  throwIfAborted,
+  type Denoiser,
+  type Random,
+} from '@phys/tensor';
 import type { SampleResult, SamplerOptions } from './types.js';
 
 /** What is wrong with a sigma schedule. */
@@ -39,6 +52,45 @@ export class DenoiserOutputError extends PhysError {
     readonly detail: string,
   ) {
     super(`denoiser output at step ${step} (sigma = ${sigma}): ${detail}`);
+  }
+}
+
+/**
+ * The model (denoiser, PFGM field, ODE right-hand side) threw or rejected. Names the sampler step
+ * (0-based, counted like `onStep`) and the noise level of the call; the original error is `cause`.
+ */
+export class DenoiserError extends PhysError {
+  override name = 'DenoiserError';
+  constructor(
+    readonly step: number,
+    readonly sigma: number,
+    cause: unknown,
+    what = 'denoiser',
+    level = 'sigma',
+  ) {
+    super(`${what} failed at step ${step} (${level} = ${sigma}): ${cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause)}`, { cause });
+  }
+}
+
+/**
+ * Calls `model()` and races it against `signal` (see `raceAbort` of @phys/tensor): an abort rejects
+ * at once with the signal's reason even while the call is pending. An error of the call itself is
+ * wrapped in {@link DenoiserError} naming `step` and `sigma` (kept as `cause`), unless the signal
+ * was aborted meanwhile (then the signal's reason). Throws before calling if already aborted.
+ */
+export async function callModel<T>(model: () => T | PromiseLike<T>, signal: AbortSignal | undefined, step: number, sigma: number, what = 'denoiser', level = 'sigma'): Promise<T> {
+  throwIfAborted(signal);
+  let work: PromiseLike<T> | T;
+  try {
+    work = model();
+  } catch (e) {
+    throw new DenoiserError(step, sigma, e, what, level);
+  }
+  try {
+    return await raceAbort(work, signal);
+  } catch (e) {
+    throwIfAborted(signal);
+    throw new DenoiserError(step, sigma, e, what, level);
   }
 }
 
@@ -124,6 +176,7 @@ export class SamplerRun<C = unknown> {
   ) {
     if (typeof denoiser !== 'function') throw new ValueError('denoiser', denoiser, 'an async function (x, sigma, cond) => Tensor');
     if (options.onStep !== undefined && typeof options.onStep !== 'function') throw new ValueError('onStep', options.onStep, 'a function');
+    checkSignal(options.signal, 'signal');
     if (options.trajectory) {
       this.trajectory = [x0.clone()];
       this.trajectorySigmas = [sigma0];
@@ -132,19 +185,19 @@ export class SamplerRun<C = unknown> {
 
   /** Throws the signal's reason if the run was aborted. */
   checkAbort(): void {
-    this.options.signal?.throwIfAborted();
+    throwIfAborted(this.options.signal);
   }
 
   /**
-   * D(x; sigma) for every row (`sigma` a scalar or one level per row), counted as one NFE. Checks
-   * the abort signal first and the output's shape and finiteness after, throwing
-   * {@link DenoiserOutputError} naming the current step and sigma.
+   * D(x; sigma) for every row (`sigma` a scalar or one level per row), counted as one NFE. The
+   * pending call races the abort signal (rejecting with its reason at once on `abort()`); an error
+   * of the denoiser becomes {@link DenoiserError} and a bad output {@link DenoiserOutputError},
+   * both naming the current step and sigma.
    */
   async denoise(x: Tensor, sigma: number | Float64Array): Promise<Tensor> {
-    this.checkAbort();
     const sigmas = typeof sigma === 'number' ? new Float64Array(x.rows).fill(sigma) : sigma;
     const sigmaShown = sigmas[0] ?? NaN;
-    const out: unknown = await this.denoiser(x, sigmas, this.options.cond);
+    const out: unknown = await callModel(() => this.denoiser(x, sigmas, this.options.cond), this.options.signal, this.steps, sigmaShown);
     this.nfe++;
     if (!(out instanceof Tensor)) {
       throw new DenoiserOutputError('not-a-tensor', this.steps, sigmaShown, `expected a Tensor, got ${out === null ? 'null' : typeof out}`);

@@ -1,5 +1,5 @@
 export type { StepInfo, SamplerOptions, SampleResult } from './types.js';
-export { ScheduleError, DenoiserOutputError, SamplerRun, validateSigmas, checkInitial, checkRandom, checkNumber } from './common.js';
+export { ScheduleError, DenoiserOutputError, DenoiserError, callModel, SamplerRun, validateSigmas, checkInitial, checkRandom, checkNumber } from './common.js';
 export type { ScheduleProblem, DenoiserProblem, ValidateSigmasOptions } from './common.js';
 export { eulerSolver, heunSolver, churnHeunSolver, churnEulerSolver, applyChurn, edmChurn, odeSample, eulerSample, heunSample, edmStochasticSample } from './ode.js';
 export type { OdeSolver, Churn, ChurnOptions, EulerOptions, EdmStochasticOptions } from './ode.js';

@@ -4,8 +4,8 @@
 // estimated by Hutchinson's trace estimator eps^T (df/dx) eps, E[eps eps^T] = I, the probes fixed
 // along the path (as the reference `likelihood.py`), and the ODE solved by RK45 on (x, delta).
 import { pfgmKernel } from '@phys/kernels';
-import { PhysError, Tensor, ValueError, getBackend, type Denoiser, type Random } from '@phys/tensor';
-import { SamplerRun, checkInitial, checkNumber, checkRandom } from './common.js';
+import { PhysError, Tensor, ValueError, checkSignal, getBackend, type Denoiser, type Random } from '@phys/tensor';
+import { SamplerRun, callModel, checkInitial, checkNumber, checkRandom } from './common.js';
 import { pfgmDrift, type NormalizedField, type PfgmDriftOptions } from './pfgm.js';
 import { integrateRk45, type OdeFunction } from './rk45.js';
 import type { SamplerOptions } from './types.js';
@@ -229,6 +229,7 @@ export async function pfgmLogLikelihood<C = unknown>(field: NormalizedField<C>, 
   checkInitial(x);
   if (typeof field !== 'function') throw new ValueError('field', field, 'an async function (x, z, cond) => { vx, vz }');
   const { rng, kind, probes, fdStep } = checkCommon(options);
+  checkSignal(options.signal, 'signal');
   const zMax = checkNumber(options.zMax ?? 40, 'zMax');
   const zMin = checkNumber(options.zMin ?? 1e-3, 'zMin');
   if (!(zMin > 0)) throw new ValueError('zMin', zMin, "a number > 0 (t' = log z)");
@@ -238,9 +239,8 @@ export async function pfgmLogLikelihood<C = unknown>(field: NormalizedField<C>, 
   let nfe = 0;
   let steps = 0;
   const drift = async (xs: Tensor, z: number): Promise<Tensor> => {
-    options.signal?.throwIfAborted();
     const zs = new Float64Array(xs.rows).fill(z);
-    const v = await field(xs, zs, options.cond);
+    const v = await callModel(() => field(xs, zs, options.cond), options.signal, steps, z, 'field', 'z');
     nfe++;
     const out = pfgmDrift(v, zs, options);
     const j = getBackend().firstNonFinite(out);

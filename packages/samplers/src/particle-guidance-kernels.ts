@@ -1,7 +1,7 @@
 // Similarity kernels of fixed-potential particle guidance (thesis Sec. 6.4, Eq. 6.4): for a group
 // of n particles, the kernel matrix W[i, j] = k(x_i, x_j) and the repulsion
 // R_i = -sum_j grad_{x_i} k(x_i, x_j), which the guidance scales into the score.
-import { Tensor, ValueError, ShapeError, formatShape, getBackend, type Matrix64 } from '@phys/tensor';
+import { Tensor, ValueError, ShapeError, checkTensor, formatShape, getBackend, type Matrix64 } from '@phys/tensor';
 
 const { exp, log, floor } = Math;
 
@@ -183,8 +183,10 @@ export function rbfBandwidth(sqDist: Matrix64, sigma: Float64Array | number, opt
     }
     return h;
   }
-  // n = 1 has no pairs: h = Infinity (the limit of the rule; the kernel is 1, the repulsion 0).
-  if (n === 1) return h.fill(Infinity);
+  if (n === 0) return h;
+  // n = 1 has no pairs: h = 0, a finite bandwidth with the same kernel (1 on the diagonal) and
+  // repulsion (0) as any other; the rule's own limit would be an undefined median.
+  if (n === 1) return h.fill(0);
   const self = bw === 'median-svgd';
   const divisor = self ? log(n) : n === 2 ? (options.twoParticleDivisor ?? 1) : log(n - 1);
   const vals = new Float64Array(self ? n : n - 1);
@@ -206,8 +208,8 @@ function rbfWeights(d2: Float64Array, h: Float64Array, n: number): { w: Float64A
   for (let i = 0; i < n; i++) {
     const hi = h[i]!;
     const o = i * n;
-    if (hi === 0) {
-      // Limit h -> 0+: k = 1 at distance 0 and 0 elsewhere; 2 k (x_i - x_j)/h -> 0 for every pair.
+    if (!(1 / hi < Infinity)) {
+      // h = 0, or so small (denormal) that 1/h overflows. Limit h -> 0+: k = 1 at distance 0 and 0 elsewhere; 2 k (x_i - x_j)/h -> 0 for every pair.
       for (let j = 0; j < n; j++) w[o + j] = d2[o + j]! === 0 ? 1 : 0;
       continue;
     }
@@ -231,12 +233,13 @@ function rbfWeights(d2: Float64Array, h: Float64Array, n: number): { w: Float64A
  * becomes x_i - A* x_j for the selected action A*). The diagonal is kept in `weights` (k = 1) and
  * contributes nothing to the repulsion.
  *
- * Rules at the edges: n = 1 gives W = [[1]], R = 0, h = Infinity. A bandwidth of 0 (the
+ * Rules at the edges: n = 1 gives W = [[1]], R = 0, h = 0. A bandwidth of 0 (the
  * `'median'` rule with half the other particles coinciding, or `'median-svgd'` at n = 2) takes
  * the h -> 0+ limit: k = 1 at distance 0, else 0, and no repulsion. Never NaN for finite inputs.
  */
 export function rbfRepulsion(x: Tensor, sigma: Float64Array | number, options: RbfOptions = {}): RbfEvaluation {
   checkRbfOptions(options);
+  checkTensor(x, 'x', { minRows: 1 });
   const n = x.rows;
   const d = x.rowSize;
   if (typeof sigma !== 'number' && sigma.length !== n) throw new ShapeError('sigma', `${n} values (one per row)`, `${sigma.length} values`);

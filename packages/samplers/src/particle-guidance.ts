@@ -1,7 +1,7 @@
 // Particle guidance (thesis Ch. 6): a batch is sampled jointly and the gradient of a
 // permutation-invariant log-potential log Phi_t(x_1..x_n) is added to every sample's score
 // (Eq. 6.1). It is composed into a Denoiser, so every sampler of this package runs it unchanged.
-import { Tensor, ValueError, ShapeError, formatShape, getBackend, type Denoiser } from '@phys/tensor';
+import { NonFiniteError, Tensor, ValueError, ShapeError, checkTensor, formatShape, getBackend, type Denoiser } from '@phys/tensor';
 import { rbfKernel, type GuidanceContext, type KernelEvaluation, type ParticleKernel } from './particle-guidance-kernels.js';
 
 const { sqrt } = Math;
@@ -309,13 +309,17 @@ export function withParticleGuidance<C = unknown>(denoiser: Denoiser<C>, guidanc
     throw new ValueError('guidance', guidance, 'a ParticleGuidance (particleGuidance(...), svgdGuidance(...), learnedPotentialGuidance(...))');
   }
   return async (x, sigma, cond) => {
+    checkTensor(x, 'x');
     const denoised = await denoiser(x, sigma, cond);
     if (!(denoised instanceof Tensor)) return denoised; // the sampler reports the bad output
     const g = await guidance.gradient(x, sigma, denoised, cond);
     if (g === null) return denoised;
     const s2 = new Float64Array(sigma.length);
     for (let i = 0; i < sigma.length; i++) s2[i] = sigma[i]! * sigma[i]!;
-    return getBackend().lincomb([[1, denoised], [s2, g.reshape(denoised.shape)]], Tensor.zeros(denoised.shape, denoised.dtype));
+    const out = getBackend().lincomb([[1, denoised], [s2, g.reshape(denoised.shape)]], Tensor.zeros(denoised.shape, denoised.dtype));
+    const bad = getBackend().firstNonFinite(out);
+    if (bad >= 0) throw new NonFiniteError('guided denoiser output', bad, out.data[bad]!, 'D + sigma^2 alpha R overflowed');
+    return out;
   };
 }
 

@@ -2,8 +2,8 @@
 // (Sec. 3.3, Eq. 6) in t' = log z, d(x, z) = (v_x v_z^{-1} z, z) dt', its forward ODE (Sec. 4.4,
 // data -> latent), and the solvers of the reference code (Newbeeer/Poisson_flow): forward Euler
 // and improved Euler on a linspace(log z_max, log z_min, N + 1) grid, and RK45 on (x, z) jointly.
-import { PhysError, Tensor, ValueError, firstNonFinite, formatShape, getBackend } from '@phys/tensor';
-import { checkInitial, checkNumber } from './common.js';
+import { PhysError, Tensor, ValueError, checkSignal, firstNonFinite, formatShape, getBackend } from '@phys/tensor';
+import { callModel, checkInitial, checkNumber } from './common.js';
 import { integrateRk45, type OdeFunction, type Rk45Options } from './rk45.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
@@ -126,6 +126,7 @@ class FieldRun<C> {
     z0: number,
   ) {
     if (typeof field !== 'function') throw new ValueError('field', field, 'an async function (x, z, cond) => { vx, vz }');
+    checkSignal(options.signal, 'signal');
     if (options.trajectory) {
       this.trajectory = [x0.clone()];
       this.trajectoryZ = [z0];
@@ -133,9 +134,8 @@ class FieldRun<C> {
   }
 
   async drift(x: Tensor, z: number, drift: PfgmDriftOptions): Promise<Tensor> {
-    this.options.signal?.throwIfAborted();
     const zs = new Float64Array(x.rows).fill(z);
-    const out: unknown = await this.field(x, zs, this.options.cond);
+    const out: unknown = await callModel(() => this.field(x, zs, this.options.cond), this.options.signal, this.steps, z, 'field', 'z');
     this.nfe++;
     const fail = (problem: FieldProblem, detail: string): never => {
       throw new FieldOutputError(problem, this.steps, z, detail);

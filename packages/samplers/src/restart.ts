@@ -149,6 +149,13 @@ export interface RestartOptions<C = unknown> extends SamplerOptions<C> {
   solver?: OdeSolver;
   /** Draw churn noise at every Heun step even where gamma = 0, as the reference does (to replay recorded noise). Default false. */
   noiseEveryStep?: boolean;
+  /**
+   * Largest number of denoiser evaluations the run may take ({@link restartNfe} with the default
+   * solver), checked before the first call (default 100000, as RK45's `maxNfe`): a level such as
+   * `[1e9, 1, 0.14, 0.3]` is refused at once instead of running until killed. Raise it to allow
+   * longer runs (Infinity: no limit).
+   */
+  maxNfe?: number;
 }
 
 /**
@@ -188,6 +195,10 @@ export async function restartSample<C = unknown>(
   const rho = checkNumber(options.rho ?? 7, 'rho', Number.MIN_VALUE);
   const noiseEveryStep = options.noiseEveryStep ?? false;
   const levels = snapRestartLevels(s, parseRestartConfig(options.levels)).filter((l) => l.index > 0);
+  const maxNfe = options.maxNfe ?? 100_000;
+  if (!(maxNfe > 0) || (!Number.isInteger(maxNfe) && maxNfe !== Infinity)) throw new ValueError('maxNfe', maxNfe, 'a positive integer or Infinity');
+  const nfe = restartNfe(s, levels);
+  if (nfe > maxNfe) throw new ValueError('levels', options.levels, `levels that need at most maxNfe = ${maxNfe} denoiser evaluations (these need ${nfe}; raise maxNfe to allow it)`);
   for (const l of levels) {
     if (!(l.tMax > l.tMinSnapped)) {
       throw new ValueError(`levels (t_max of the level at t_min = ${l.tMin})`, l.tMax, `a value > the snapped t_min = ${l.tMinSnapped}`);

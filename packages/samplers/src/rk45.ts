@@ -1,4 +1,4 @@
-import { PhysError, Tensor, ValueError, assertPositive, firstNonFinite, getBackend, type Denoiser } from '@phys/tensor';
+import { PhysError, Tensor, ValueError, assertPositive, checkSignal, firstNonFinite, getBackend, raceAbort, throwIfAborted, type Denoiser } from '@phys/tensor';
 import { SamplerRun, checkInitial, checkNumber } from './common.js';
 import type { OdeSolver } from './ode.js';
 import type { SampleResult, SamplerOptions } from './types.js';
@@ -36,7 +36,7 @@ export interface Rk45Options {
   firstStep?: number;
   /** Evaluations of `f` after which the run fails with {@link IntegrationError} (default 100000). */
   maxNfe?: number;
-  /** Cancels the run between evaluations; rejects with the signal's reason. */
+  /** Cancels the run, even during a pending evaluation; rejects at once with the signal's reason. */
   signal?: AbortSignal;
   /** Called after every accepted step. */
   onStep?: (info: Rk45StepInfo) => void;
@@ -144,6 +144,8 @@ function checkDerivatives(dy: readonly Tensor[], y: readonly Tensor[], t: number
  */
 export async function integrateRk45(f: OdeFunction, t0: number, t1: number, y0: readonly Tensor[], options: Rk45Options = {}): Promise<Rk45Result> {
   const { rtol = 1e-3, atol = 1e-6, maxStep = Infinity, maxNfe = 100_000, signal, onStep } = options;
+  if (typeof f !== 'function') throw new ValueError('f', f, 'a function (t, y) => derivatives');
+  checkSignal(signal, 'signal');
   if (!Number.isFinite(t0)) throw new ValueError('t0', t0, 'a finite number');
   if (!Number.isFinite(t1)) throw new ValueError('t1', t1, 'a finite number');
   if (y0.length === 0) throw new ValueError('y0', y0, 'at least one state tensor');
@@ -166,10 +168,11 @@ export async function integrateRk45(f: OdeFunction, t0: number, t1: number, y0: 
   let nfe = 0;
   let t = t0;
   const eval_ = async (tt: number, yy: readonly Tensor[]): Promise<readonly Tensor[]> => {
-    signal?.throwIfAborted();
+    throwIfAborted(signal);
     if (nfe >= maxNfe) throw new IntegrationError(`RK45 stopped at t = ${t} after ${nfe} evaluations (maxNfe = ${maxNfe})`, t, nfe);
     nfe++;
-    const dy = await f(tt, yy);
+    // Raced against the signal; errors of f pass unchanged (rk45Sample's f wraps its denoiser calls).
+    const dy = await raceAbort(f(tt, yy), signal);
     checkDerivatives(dy, yy, tt);
     return dy;
   };

@@ -14,7 +14,11 @@ export interface StepInfo {
 export interface SamplerOptions<C = unknown> {
   /** Progress callback, called after every step. */
   onStep?: (info: StepInfo) => void;
-  /** Cancels the run between denoiser calls; the sampler rejects with the signal's reason. */
+  /**
+   * Cancels the run: the sampler rejects at once on `abort()`, even while a denoiser call is
+   * pending, with the signal's reason (a DOMException named AbortError unless `abort(reason)` gave
+   * one). Validated: anything but an AbortSignal or undefined is a ValueError.
+   */
   signal?: AbortSignal;
   /** Conditioning passed to every denoiser call untouched. */
   cond?: C;

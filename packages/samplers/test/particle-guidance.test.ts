@@ -177,12 +177,12 @@ describe('RBF kernel', () => {
 describe('edge rules: n = 1, n = 2, coincident particles', () => {
   const denoiser: Denoiser = (x) => Promise.resolve(Tensor.from(Array.from(x.data, (v) => 0.5 * v), x.shape, 'float64'));
 
-  test('n = 1: kernel 1, no repulsion, h = Infinity; the guided denoiser returns D unchanged', async () => {
+  test('n = 1: kernel 1, no repulsion, h = 0 (finite); the guided denoiser returns D unchanged', async () => {
     const x = randn([1, 3]);
     const r = rbfRepulsion(x, 1);
     expect(Array.from(r.weights.data)).toEqual([1]);
     expect(Array.from(r.repulsion.data)).toEqual([0, 0, 0]);
-    expect(r.bandwidth[0]).toBe(Infinity);
+    expect(r.bandwidth[0]).toBe(0);
     for (const guidance of [particleGuidance({ scale: 5 }), svgdGuidance({ scale: 5 })]) {
       const out = await withParticleGuidance(denoiser, guidance)(x, sigmas(1, 2));
       expect(Array.from(out.data)).toEqual(Array.from(x.data, (v) => 0.5 * v));

@@ -1,5 +1,7 @@
 export { PhysError, ShapeError, ValueError, NonFiniteError, ThreadsUnavailableError } from './errors.js';
 export { assertFinite, assertPositive, assertInteger, firstNonFinite } from './check.js';
+export { checkSignal, abortReason, throwIfAborted, raceAbort, checkTensor, checkScalar } from './validate.js';
+export type { CheckTensorOptions, ScalarRange } from './validate.js';
 export type { DType, TensorData } from './tensor.js';
 export { Tensor, allocate, shapeSize, formatShape, assertShape, assertSameShape, tidy } from './tensor.js';
 export type { Backend, Coef, Matrix64 } from './backend.js';

@@ -53,7 +53,7 @@ export class PhiloxRng implements Random {
   private call = 0;
 
   constructor(seed: number | bigint, options: PhiloxRngOptions = {}) {
-    if (typeof seed === 'number' && !Number.isSafeInteger(seed)) throw new ValueError('seed', seed, 'a safe integer or a bigint');
+    if (typeof seed !== 'bigint' && !(typeof seed === 'number' && Number.isSafeInteger(seed))) throw new ValueError('seed', seed, 'a safe integer or a bigint');
     const s = BigInt(seed);
     if (s < 0n || s >= 1n << 64n) throw new ValueError('seed', seed, 'an integer in [0, 2^64)');
     const sampleOffset = options.sampleOffset ?? 0;

@@ -12,6 +12,21 @@ export function formatShape(shape: readonly number[]): string {
   return `[${shape.join(', ')}]`;
 }
 
+/**
+ * Element count of a tensor shape, checked before anything is allocated: ValueError for a shape
+ * that is not an array of non-negative integers (at least one dimension) or whose size exceeds
+ * 2^32 - 1 elements (more than a typed array holds).
+ */
+function checkedSize(shape: readonly number[]): number {
+  if (!Array.isArray(shape) || shape.length === 0) throw new ValueError('shape', shape, 'at least one dimension (batch-first)');
+  for (const d of shape) {
+    if (!(Number.isInteger(d) && d >= 0)) throw new ValueError('shape', shape, 'non-negative integer dimensions');
+  }
+  const size = shapeSize(shape);
+  if (size > 0xffffffff) throw new ValueError('shape', shape, 'at most 4294967295 elements in all');
+  return size;
+}
+
 /** Storage type of a tensor. float32 is the default; float64 serves reference checks and exact work. */
 export type DType = 'float32' | 'float64';
 
@@ -36,11 +51,7 @@ export class Tensor {
   readonly rowSize: number;
 
   constructor(data: TensorData, shape: readonly number[]) {
-    for (const d of shape) {
-      if (!(Number.isInteger(d) && d >= 0)) throw new ValueError('shape', shape, 'non-negative integer dimensions');
-    }
-    if (shape.length === 0) throw new ValueError('shape', shape, 'at least one dimension (batch-first)');
-    const size = shapeSize(shape);
+    const size = checkedSize(shape);
     if (data.length !== size) {
       throw new ShapeError('data', `${size} elements for shape ${formatShape(shape)}`, `${data.length} elements`);
     }
@@ -51,11 +62,12 @@ export class Tensor {
 
   /** A zero tensor of `shape`. */
   static zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    return new Tensor(allocate(shapeSize(shape), dtype), shape);
+    return new Tensor(allocate(checkedSize(shape), dtype), shape);
   }
 
   /** A tensor copying `values` (any numeric array) with `shape`. */
   static from(values: ArrayLike<number>, shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    checkedSize(shape);
     return new Tensor(dtype === 'float64' ? Float64Array.from(values) : Float32Array.from(values), shape);
   }
 
