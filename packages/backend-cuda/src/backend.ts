@@ -648,7 +648,7 @@ export class CudaBackend implements Backend {
     const lse = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       const m = stats[2 * r]!;
-      if (!(m > -Infinity)) {
+      if (!(m > -Infinity && m < Infinity)) {
         bad = r;
         break;
       }
@@ -665,7 +665,7 @@ export class CudaBackend implements Backend {
       }
       this.done([L]);
     }
-    if (bad >= 0) throw new ValueError(`logits row ${bad}`, -Infinity, 'at least one finite logit');
+    if (bad >= 0) throw new ValueError(`logits row ${bad}`, stats[2 * bad]!, 'at least one finite logit and no +Infinity');
     return lse;
   }
 

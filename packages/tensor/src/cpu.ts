@@ -156,7 +156,7 @@ export class CpuBackend implements Backend {
       const o = r * cols;
       let m = -Infinity;
       for (let j = 0; j < cols; j++) if (data[o + j]! > m) m = data[o + j]!;
-      if (m === -Infinity || Number.isNaN(m)) throw new ValueError(`logits row ${r}`, m, 'at least one finite logit');
+      if (m === -Infinity || Number.isNaN(m) || m === Infinity) throw new ValueError(`logits row ${r}`, m, 'at least one finite logit and no +Infinity');
       let s = 0;
       for (let j = 0; j < cols; j++) {
         const e = Math.exp(data[o + j]! - m);

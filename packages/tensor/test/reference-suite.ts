@@ -64,6 +64,11 @@ export function referenceSuite(backends: [string, Backend][]): void {
       expect(lse[0]).toBeCloseTo(Math.log(4), 14);
       expect(lse[1]).toBeCloseTo(-1000 + Math.log(2), 10);
       expect(() => be.softmaxRows({ data: Float64Array.of(-Infinity), rows: 1, cols: 1 })).toThrow(/finite logit/);
+      // A +Infinity logit has no softmax (inf - inf): a typed error, on small and kernel-sized rows.
+      expect(() => be.softmaxRows({ data: Float64Array.of(0, Infinity), rows: 1, cols: 2 })).toThrow(/no \+Infinity/);
+      const big = new Float64Array(64 * 1024);
+      big[5 * 1024 + 7] = Infinity;
+      expect(() => be.softmaxRows({ data: big, rows: 64, cols: 1024 })).toThrow(/logits row 5/);
       const w = { data: Float64Array.of(0.5, 0.5, 0, 0, 0, 1), rows: 2, cols: 3 };
       expect(Array.from(be.weightedSum(w, y).data)).toEqual([2, 2, 0, 0]);
     });

@@ -522,9 +522,9 @@ export class WasmBackend implements Backend {
     const lse = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       const m = stats[2 * r]!;
-      if (m === -Infinity) {
+      if (m === -Infinity || m === Infinity) {
         data.set(mem.subarray(0, r * cols));
-        throw new ValueError(`logits row ${r}`, m, 'at least one finite logit');
+        throw new ValueError(`logits row ${r}`, m, 'at least one finite logit and no +Infinity');
       }
       if (Number.isNaN(m)) {
         // A NaN logit: the reference's comparison-based max skips it; replay that row there.
