@@ -16,11 +16,19 @@ ln -s "$root/node_modules" "$scratch/node_modules"
 cd "$scratch"
 
 pending=$(find .changeset -name '*.md' ! -name README.md | wc -l)
+# Without a changeset asking for a major bump, no package may leave its major version (a peer
+# dependency range that a minor release leaves would make its dependents major).
+asked_major=$( (grep -lE '^"[^"]+": *major' .changeset/*.md 2>/dev/null || true) | wc -l)
+majors_before=$(for p in packages/*/package.json; do node -p 'const j=require(process.argv[1]); j.name+" "+j.version.split(".")[0]' "$scratch/$p"; done)
 before=$(node -p 'require("./packages/tensor/package.json").version')
 node node_modules/@changesets/cli/bin.js version >"$scratch.version.log" 2>&1 || { cat "$scratch.version.log"; rm -f "$scratch.version.log"; exit 1; }
 rm -f "$scratch.version.log"
 left=$(find .changeset -name '*.md' ! -name README.md | wc -l)
 if [ "$pending" -gt 0 ] && [ "$left" -ne 0 ]; then echo "release: changeset version left $left of $pending changesets"; exit 1; fi
+majors_after=$(for p in packages/*/package.json; do node -p 'const j=require(process.argv[1]); j.name+" "+j.version.split(".")[0]' "$scratch/$p"; done)
+if [ "$asked_major" -eq 0 ] && [ "$majors_before" != "$majors_after" ]; then
+  echo "release: a package changed its major version without a major changeset:"; diff <(echo "$majors_before") <(echo "$majors_after") || true; exit 1
+fi
 echo "release: changeset version consumed $pending changesets (@phys/tensor $before -> $(node -p 'require("./packages/tensor/package.json").version'))"
 
 for dir in packages/*/; do
