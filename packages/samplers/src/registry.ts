@@ -2,6 +2,7 @@
 // --list-samplers` prints: nominal order, deterministic or stochastic, NFE per step.
 import type { Denoiser, Tensor } from '@phys/tensor';
 import { eulerAncestralSample } from './ancestral.js';
+import { edmAblationSample } from './edm-ablation.js';
 import { dpm2AncestralSample, dpm2Sample } from './dpm2.js';
 import { dpmSolverAdaptiveSample, dpmSolverFastSample } from './dpm-solver-fast.js';
 import { dpmSolverSample } from './dpm-solver.js';
@@ -39,6 +40,8 @@ const lastCheaper = (k: number) => (steps: number): number => k * steps - (k - 1
 export const samplerRegistry: readonly SamplerEntry[] = [
   { name: 'euler', order: 1, stochastic: false, nfePerStep: 1, reference: 'k-diffusion sample_euler', nfe: per(1), sample: (d, x, s, o) => eulerSample(d, x, s, o) },
   { name: 'heun', order: 2, stochastic: false, nfePerStep: 2, reference: 'EDM Alg. 1 / k-diffusion sample_heun', nfe: lastCheaper(2), sample: (d, x, s, o) => heunSample(d, x, s, o) },
+  { name: 'edm-vp', order: 2, stochastic: false, nfePerStep: 2, reference: 'NVlabs/edm ablation_sampler, VP sigma(t) and scaling s(t)', nfe: lastCheaper(2), sample: (d, x, s, o) => edmAblationSample(d, x, s, { ...o, schedule: 'vp', scaling: 'vp' }) },
+  { name: 'edm-ve', order: 2, stochastic: false, nfePerStep: 2, reference: 'NVlabs/edm ablation_sampler, VE sigma(t) = sqrt(t)', nfe: lastCheaper(2), sample: (d, x, s, o) => edmAblationSample(d, x, s, { ...o, schedule: 've' }) },
   { name: 'dpm2', order: 2, stochastic: false, nfePerStep: 2, reference: 'k-diffusion sample_dpm_2', nfe: lastCheaper(2), sample: (d, x, s, o) => dpm2Sample(d, x, s, o) },
   { name: 'lms', order: 4, stochastic: false, nfePerStep: 1, reference: 'k-diffusion sample_lms (order 4)', nfe: per(1), sample: (d, x, s, o) => lmsSample(d, x, s, o) },
   { name: 'dpm-fast', order: 3, stochastic: false, nfePerStep: 1, reference: 'k-diffusion sample_dpm_fast (+ final denoise)', nfe: per(1), sample: (d, x, s, o) => dpmSolverFastSample(d, x, s, o) },
