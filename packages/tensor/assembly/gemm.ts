@@ -54,7 +54,8 @@ import { hsum, loadS, loadV } from './common';
 
 /**
  * gemmnn: C[i, j] += sum_k A[i, k] B[k, j] for i < M (M even), j < N (N a multiple of 8), any K.
- * A 2 x 8 tile of C stays in registers; each k broadcasts A[i, k] and streams four f64x2 of B.
+ * A 2 x 8 tile of C stays in registers; each k broadcasts A[i, k] and streams four f64x2 of B
+ * (at immediate load offsets: binaryen does not fold `pb + constant` into them, and V8 would add).
  */
 // @ts-ignore: decorator
 @inline function gemmnn<TA, TB>(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, sa: i32, sb: i32, sc: i32): void {
@@ -75,13 +76,13 @@ import { hsum, loadS, loadV } from './common';
         let y = loadV<TB>(pb);
         s00 = f64x2.add(s00, f64x2.mul(x0, y));
         s10 = f64x2.add(s10, f64x2.mul(x1, y));
-        y = loadV<TB>(pb + 2 * eb);
+        y = sizeof<TB>() == 4 ? f64x2.promote_low_f32x4(v128.load64_zero(pb, 8)) : v128.load(pb, 16);
         s01 = f64x2.add(s01, f64x2.mul(x0, y));
         s11 = f64x2.add(s11, f64x2.mul(x1, y));
-        y = loadV<TB>(pb + 4 * eb);
+        y = sizeof<TB>() == 4 ? f64x2.promote_low_f32x4(v128.load64_zero(pb, 16)) : v128.load(pb, 32);
         s02 = f64x2.add(s02, f64x2.mul(x0, y));
         s12 = f64x2.add(s12, f64x2.mul(x1, y));
-        y = loadV<TB>(pb + 6 * eb);
+        y = sizeof<TB>() == 4 ? f64x2.promote_low_f32x4(v128.load64_zero(pb, 24)) : v128.load(pb, 48);
         s03 = f64x2.add(s03, f64x2.mul(x0, y));
         s13 = f64x2.add(s13, f64x2.mul(x1, y));
         pa0 += ea;

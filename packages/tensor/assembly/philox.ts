@@ -50,99 +50,146 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
   return f64x2.mul(a, b);
 }
 
-/**
- * Box-Muller on two f64x2 lanes (two word pairs): `w1` the first words as f64, `t2` the second
- * words' exactly reduced angles 2 w + 1 - q 2^31 (f64), where q = round(4 u2) mod 4, `odd` all
- * ones where q is odd, `cosSign` / `sinSign` the sign bits to flip. Stores (r cos, r sin) of
- * lane 0 at `dst` and of lane 1 four elements of T further (rounded once to float32 for f32).
- */
+/** hi(x m) per u32 lane: the high words of the 64-bit products (i64x2.extmul). */
 // @ts-ignore: decorator
-@inline function boxMuller<T>(w1: v128, t2: v128, odd: v128, cosSign: v128, sinSign: v128, dst: usize): void {
-  // log u1 = e ln2 + log m with v = w1 + 0.5 = m 2^(e + 32), m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c)
-  const v = add(w1, sp(0.5));
-  // e from the exponent bits: (2^52 + biased exponent) - (2^52 + 1023 + 32), exact
-  let e = sub(v128.or(i64x2.shr_u(v, 52), sp(4503599627370496.0)), sp(4503599627370496.0 + 1023 + 32));
-  let m = v128.or(v128.and(v, i64x2.splat(0x000fffffffffffff)), sp(1.0));
-  const big = f64x2.gt(m, sp(Math.SQRT2));
-  m = sub(m, v128.and(mul(m, sp(0.5)), big)); // m > sqrt(2): m / 2 (exact), e + 1
-  e = add(e, v128.and(big, sp(1.0)));
-  const f = sub(m, sp(1.0));
-  const s = f64x2.div(f, add(sp(2.0), f));
-  let z = mul(s, s);
-  let w = mul(z, z);
-  const hfsq = mul(mul(sp(0.5), f), f);
-  const R = add(mul(z, add(sp(Lg1), mul(w, add(sp(Lg3), mul(w, add(sp(Lg5), mul(w, sp(Lg7)))))))), mul(w, add(sp(Lg2), mul(w, add(sp(Lg4), mul(w, sp(Lg6)))))));
-  const logU = sub(mul(e, sp(LN2_HI)), sub(sub(hfsq, add(mul(s, add(hfsq, R)), mul(e, sp(LN2_LO)))), f));
-  const rad = f64x2.sqrt(mul(logU, sp(-2.0)));
-  // angle x = 2 pi (u2 - q/4) = (2 pi 2^-33) t2, |x| <= pi/4
-  const x = mul(t2, sp(ANGLE));
-  z = mul(x, x);
-  w = mul(z, z);
-  // sin x = x + z x (S1 + z ((S2 + z (S3 + z S4)) + z w (S5 + z S6))) (fdlibm k_sin.c)
-  const sn = mul(add(x, mul(mul(z, x), add(sp(S1), mul(z, add(add(sp(S2), mul(z, add(sp(S3), mul(z, sp(S4))))), mul(mul(z, w), add(sp(S5), mul(z, sp(S6))))))))), rad);
-  // cos x = a + ((1 - a) - z/2 + z r), a = 1 - z/2 (fdlibm k_cos.c)
-  const rc = add(mul(z, add(sp(C1), mul(z, add(sp(C2), mul(z, sp(C3)))))), mul(mul(w, w), add(sp(C4), mul(z, add(sp(C5), mul(z, sp(C6)))))));
-  const hz = mul(sp(0.5), z);
-  const a = sub(sp(1.0), hz);
-  const cs = mul(add(a, add(sub(sub(sp(1.0), a), hz), mul(z, rc))), rad);
-  // turn by q quarter turns: q = 1: (-s, c), 2: (-c, -s), 3: (s, -c), 0: (c, s); swap where q is odd, then flip signs
-  const swap = v128.and(v128.xor(sn, cs), odd);
-  const c = v128.xor(v128.xor(cs, swap), cosSign);
-  const si = v128.xor(v128.xor(sn, swap), sinSign);
-  const lane0 = f64x2.shuffle(c, si, 0, 2);
-  const lane1 = f64x2.shuffle(c, si, 1, 3);
-  if (sizeof<T>() == 4) {
-    v128.store64_lane(dst, f32x4.demote_f64x2_zero(lane0), 0);
-    v128.store64_lane(dst, f32x4.demote_f64x2_zero(lane1), 0, 16);
-  } else {
-    v128.store(dst, lane0);
-    v128.store(dst, lane1, 32);
-  }
+@inline function mulHi(x: v128, m: v128): v128 {
+  return i32x4.shuffle(i64x2.extmul_low_i32x4_u(x, m), i64x2.extmul_high_i32x4_u(x, m), 1, 3, 5, 7);
+}
+/** lo(x m) per u32 lane: the low words of the 64-bit products. */
+// @ts-ignore: decorator
+@inline function mulLo(x: v128, m: v128): v128 {
+  return i32x4.shuffle(i64x2.extmul_low_i32x4_u(x, m), i64x2.extmul_high_i32x4_u(x, m), 0, 2, 4, 6);
 }
 
 /**
- * The angle words of one i32x4 of second words (one per block): d = w + 2^29 (mod 2^32), q = d >> 30
- * = round(4 u2) mod 4, t2 = 2 (d & (2^30 - 1)) - (2^30 - 1) = 2 w + 1 - q 2^31, and then, for the
- * two blocks of half `h`, the Box-Muller of the pairs (first words `w`, second words).
+ * Box-Muller on two f64x2 lanes (two word pairs) for two instances A and B at once, statement by
+ * statement interleaved: each instance is one long dependency chain (division, square root, Horner
+ * polynomials), and interleaving gives the CPU independent work next to each other. Per instance:
+ * `w1` the first words as f64, `t2` the second words' exactly reduced angles 2 w + 1 - q 2^31
+ * (f64), where q = round(4 u2) mod 4, `odd` all ones where q is odd, `cosSign` / `sinSign` the
+ * sign bits to flip. Stores, from `dst`, (r cos, r sin) of lane 0 of A, of lane 0 of B, of lane 1
+ * of A and of lane 1 of B (8 elements of T, rounded once to float32 for f32).
  */
 // @ts-ignore: decorator
-@inline function boxMullerHalf<T>(first: v128, second: v128, h: i32, dst: usize): void {
-  const d = i32x4.add(second, i32x4.splat(1 << 29));
-  const q = i32x4.shr_u(d, 30);
-  const low30 = i32x4.splat((1 << 30) - 1);
-  const t2 = i32x4.sub(i32x4.shl(v128.and(d, low30), 1), low30);
-  const one = i32x4.splat(1);
-  const two = i32x4.splat(2);
-  const odd = i32x4.sub(i32x4.splat(0), v128.and(q, one));
-  const cosSign = i32x4.shl(v128.and(i32x4.add(q, one), two), 30);
-  const sinSign = i32x4.shl(v128.and(q, two), 30);
-  const zero = i32x4.splat(0);
-  if (h == 0) {
-    // blocks 0 and 1: dwords 0, 1; a mask widened to 64-bit lanes, a sign moved to the high dword
-    boxMuller<T>(
-      f64x2.convert_low_i32x4_u(first), f64x2.convert_low_i32x4_s(t2),
-      i32x4.shuffle(odd, odd, 0, 0, 1, 1), i32x4.shuffle(zero, cosSign, 0, 4, 0, 5), i32x4.shuffle(zero, sinSign, 0, 4, 0, 5), dst,
-    );
+@inline function boxMullerPair<T>(
+  w1A: v128, t2A: v128, oddA: v128, cosSignA: v128, sinSignA: v128,
+  w1B: v128, t2B: v128, oddB: v128, cosSignB: v128, sinSignB: v128, dst: usize,
+): void {
+  // log u1 = e ln2 + log m with v = w1 + 0.5 = m 2^(e + 32), m in [sqrt(2)/2, sqrt(2)) (fdlibm e_log.c)
+  const vA = add(w1A, sp(0.5));
+  const vB = add(w1B, sp(0.5));
+  // e from the exponent bits: (2^52 + biased exponent) - (2^52 + 1023 + 32), exact
+  let eA = sub(v128.or(i64x2.shr_u(vA, 52), sp(4503599627370496.0)), sp(4503599627370496.0 + 1023 + 32));
+  let eB = sub(v128.or(i64x2.shr_u(vB, 52), sp(4503599627370496.0)), sp(4503599627370496.0 + 1023 + 32));
+  let mA = v128.or(v128.and(vA, i64x2.splat(0x000fffffffffffff)), sp(1.0));
+  let mB = v128.or(v128.and(vB, i64x2.splat(0x000fffffffffffff)), sp(1.0));
+  const bigA = f64x2.gt(mA, sp(Math.SQRT2));
+  const bigB = f64x2.gt(mB, sp(Math.SQRT2));
+  mA = sub(mA, v128.and(mul(mA, sp(0.5)), bigA)); // m > sqrt(2): m / 2 (exact), e + 1
+  mB = sub(mB, v128.and(mul(mB, sp(0.5)), bigB));
+  eA = add(eA, v128.and(bigA, sp(1.0)));
+  eB = add(eB, v128.and(bigB, sp(1.0)));
+  const fA = sub(mA, sp(1.0));
+  const fB = sub(mB, sp(1.0));
+  const sA = f64x2.div(fA, add(sp(2.0), fA));
+  const sB = f64x2.div(fB, add(sp(2.0), fB));
+  let zA = mul(sA, sA);
+  let zB = mul(sB, sB);
+  let wA = mul(zA, zA);
+  let wB = mul(zB, zB);
+  const hfsqA = mul(mul(sp(0.5), fA), fA);
+  const hfsqB = mul(mul(sp(0.5), fB), fB);
+  const RA = add(mul(zA, add(sp(Lg1), mul(wA, add(sp(Lg3), mul(wA, add(sp(Lg5), mul(wA, sp(Lg7)))))))), mul(wA, add(sp(Lg2), mul(wA, add(sp(Lg4), mul(wA, sp(Lg6)))))));
+  const RB = add(mul(zB, add(sp(Lg1), mul(wB, add(sp(Lg3), mul(wB, add(sp(Lg5), mul(wB, sp(Lg7)))))))), mul(wB, add(sp(Lg2), mul(wB, add(sp(Lg4), mul(wB, sp(Lg6)))))));
+  const logUA = sub(mul(eA, sp(LN2_HI)), sub(sub(hfsqA, add(mul(sA, add(hfsqA, RA)), mul(eA, sp(LN2_LO)))), fA));
+  const logUB = sub(mul(eB, sp(LN2_HI)), sub(sub(hfsqB, add(mul(sB, add(hfsqB, RB)), mul(eB, sp(LN2_LO)))), fB));
+  const radA = f64x2.sqrt(mul(logUA, sp(-2.0)));
+  const radB = f64x2.sqrt(mul(logUB, sp(-2.0)));
+  // angle x = 2 pi (u2 - q/4) = (2 pi 2^-33) t2, |x| <= pi/4
+  const xA = mul(t2A, sp(ANGLE));
+  const xB = mul(t2B, sp(ANGLE));
+  zA = mul(xA, xA);
+  zB = mul(xB, xB);
+  wA = mul(zA, zA);
+  wB = mul(zB, zB);
+  // sin x = x + z x (S1 + z ((S2 + z (S3 + z S4)) + z w (S5 + z S6))) (fdlibm k_sin.c)
+  const snA = mul(add(xA, mul(mul(zA, xA), add(sp(S1), mul(zA, add(add(sp(S2), mul(zA, add(sp(S3), mul(zA, sp(S4))))), mul(mul(zA, wA), add(sp(S5), mul(zA, sp(S6))))))))), radA);
+  const snB = mul(add(xB, mul(mul(zB, xB), add(sp(S1), mul(zB, add(add(sp(S2), mul(zB, add(sp(S3), mul(zB, sp(S4))))), mul(mul(zB, wB), add(sp(S5), mul(zB, sp(S6))))))))), radB);
+  // cos x = a + ((1 - a) - z/2 + z r), a = 1 - z/2 (fdlibm k_cos.c)
+  const rcA = add(mul(zA, add(sp(C1), mul(zA, add(sp(C2), mul(zA, sp(C3)))))), mul(mul(wA, wA), add(sp(C4), mul(zA, add(sp(C5), mul(zA, sp(C6)))))));
+  const rcB = add(mul(zB, add(sp(C1), mul(zB, add(sp(C2), mul(zB, sp(C3)))))), mul(mul(wB, wB), add(sp(C4), mul(zB, add(sp(C5), mul(zB, sp(C6)))))));
+  const hzA = mul(sp(0.5), zA);
+  const hzB = mul(sp(0.5), zB);
+  const aA = sub(sp(1.0), hzA);
+  const aB = sub(sp(1.0), hzB);
+  const csA = mul(add(aA, add(sub(sub(sp(1.0), aA), hzA), mul(zA, rcA))), radA);
+  const csB = mul(add(aB, add(sub(sub(sp(1.0), aB), hzB), mul(zB, rcB))), radB);
+  // turn by q quarter turns: q = 1: (-s, c), 2: (-c, -s), 3: (s, -c), 0: (c, s); swap where q is odd, then flip signs
+  const swapA = v128.and(v128.xor(snA, csA), oddA);
+  const swapB = v128.and(v128.xor(snB, csB), oddB);
+  const cA = v128.xor(v128.xor(csA, swapA), cosSignA);
+  const cB = v128.xor(v128.xor(csB, swapB), cosSignB);
+  const siA = v128.xor(v128.xor(snA, swapA), sinSignA);
+  const siB = v128.xor(v128.xor(snB, swapB), sinSignB);
+  const a0 = f64x2.shuffle(cA, siA, 0, 2);
+  const b0 = f64x2.shuffle(cB, siB, 0, 2);
+  const a1 = f64x2.shuffle(cA, siA, 1, 3);
+  const b1 = f64x2.shuffle(cB, siB, 1, 3);
+  if (sizeof<T>() == 4) {
+    // one store of four float32 per lane: (A lane, B lane)
+    v128.store(dst, i32x4.shuffle(f32x4.demote_f64x2_zero(a0), f32x4.demote_f64x2_zero(b0), 0, 1, 4, 5));
+    v128.store(dst, i32x4.shuffle(f32x4.demote_f64x2_zero(a1), f32x4.demote_f64x2_zero(b1), 0, 1, 4, 5), 16);
   } else {
-    // blocks 2 and 3: dwords 2, 3
-    boxMuller<T>(
-      f64x2.convert_low_i32x4_u(i32x4.shuffle(first, first, 2, 3, 2, 3)), f64x2.convert_low_i32x4_s(i32x4.shuffle(t2, t2, 2, 3, 2, 3)),
-      i32x4.shuffle(odd, odd, 2, 2, 3, 3), i32x4.shuffle(zero, cosSign, 0, 6, 0, 7), i32x4.shuffle(zero, sinSign, 0, 6, 0, 7), dst,
-    );
+    v128.store(dst, a0);
+    v128.store(dst, b0, 16);
+    v128.store(dst, a1, 32);
+    v128.store(dst, b1, 48);
   }
 }
 
 /**
  * The 16 normals of one step (blocks 0..3, four each, in order) from the Philox words, stored as
- * T from `dst`: Box-Muller of the pairs (x0, x1) and (x2, x3) of blocks 0, 1 (half 0) and 2, 3.
+ * T from `dst`: Box-Muller of the pairs (x0, x1) and (x2, x3) of blocks 0, 1 (half 0), then of
+ * blocks 2, 3 (half 1). Angle words per block: d = w + 2^29 (mod 2^32), q = d >> 30 = round(4 u2)
+ * mod 4, t2 = 2 (d & (2^30 - 1)) - (2^30 - 1) = 2 w + 1 - q 2^31, the mask `odd` (all ones where q
+ * is odd) and the sign bits to flip, widened from dwords to 64-bit lanes (masks) or moved to the
+ * high dword of each 64-bit lane (sign bits).
  */
 // @ts-ignore: decorator
 @inline function storeStep<T>(x0: v128, x1: v128, x2: v128, x3: v128, dst: usize): void {
   const es = <usize>sizeof<T>();
-  boxMullerHalf<T>(x0, x1, 0, dst);
-  boxMullerHalf<T>(x2, x3, 0, dst + 2 * es);
-  boxMullerHalf<T>(x0, x1, 1, dst + 8 * es);
-  boxMullerHalf<T>(x2, x3, 1, dst + 10 * es);
+  const low30 = i32x4.splat((1 << 30) - 1);
+  const one = i32x4.splat(1);
+  const two = i32x4.splat(2);
+  const zero = i32x4.splat(0);
+  const dA = i32x4.add(x1, i32x4.splat(1 << 29));
+  const dB = i32x4.add(x3, i32x4.splat(1 << 29));
+  const qA = i32x4.shr_u(dA, 30);
+  const qB = i32x4.shr_u(dB, 30);
+  const t2A = i32x4.sub(i32x4.shl(v128.and(dA, low30), 1), low30);
+  const t2B = i32x4.sub(i32x4.shl(v128.and(dB, low30), 1), low30);
+  const oddA = i32x4.sub(zero, v128.and(qA, one));
+  const oddB = i32x4.sub(zero, v128.and(qB, one));
+  const cosA = i32x4.shl(v128.and(i32x4.add(qA, one), two), 30);
+  const cosB = i32x4.shl(v128.and(i32x4.add(qB, one), two), 30);
+  const sinA = i32x4.shl(v128.and(qA, two), 30);
+  const sinB = i32x4.shl(v128.and(qB, two), 30);
+  // blocks 0 and 1: dwords 0, 1
+  boxMullerPair<T>(
+    f64x2.convert_low_i32x4_u(x0), f64x2.convert_low_i32x4_s(t2A),
+    i32x4.shuffle(oddA, oddA, 0, 0, 1, 1), i32x4.shuffle(zero, cosA, 0, 4, 0, 5), i32x4.shuffle(zero, sinA, 0, 4, 0, 5),
+    f64x2.convert_low_i32x4_u(x2), f64x2.convert_low_i32x4_s(t2B),
+    i32x4.shuffle(oddB, oddB, 0, 0, 1, 1), i32x4.shuffle(zero, cosB, 0, 4, 0, 5), i32x4.shuffle(zero, sinB, 0, 4, 0, 5),
+    dst,
+  );
+  // blocks 2 and 3: dwords 2, 3
+  boxMullerPair<T>(
+    f64x2.convert_low_i32x4_u(i32x4.shuffle(x0, x0, 2, 3, 2, 3)), f64x2.convert_low_i32x4_s(i32x4.shuffle(t2A, t2A, 2, 3, 2, 3)),
+    i32x4.shuffle(oddA, oddA, 2, 2, 3, 3), i32x4.shuffle(zero, cosA, 0, 6, 0, 7), i32x4.shuffle(zero, sinA, 0, 6, 0, 7),
+    f64x2.convert_low_i32x4_u(i32x4.shuffle(x2, x2, 2, 3, 2, 3)), f64x2.convert_low_i32x4_s(i32x4.shuffle(t2B, t2B, 2, 3, 2, 3)),
+    i32x4.shuffle(oddB, oddB, 2, 2, 3, 3), i32x4.shuffle(zero, cosB, 0, 6, 0, 7), i32x4.shuffle(zero, sinB, 0, 6, 0, 7),
+    dst + 8 * es,
+  );
 }
 
 /**
@@ -170,24 +217,28 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
     let ctr = i32x4.add(i32x4.splat(block0), i32x4(0, 1, 2, 3));
     const c2 = i32x4.splat(sample0 + r);
     while (n != 0) {
-      // Philox4x32-10 on four blocks: (x0, x1, x2, x3) <- (hi(M1 x2) ^ x1 ^ ka, lo(M1 x2), hi(M0 x0) ^ x3 ^ kb, lo(M0 x0))
-      let x0 = ctr, x1 = c1, x2 = c2, x3 = c3, ka = k0, kb = k1;
-      for (let round = 0; round < 10; round++) {
-        let lo = i64x2.extmul_low_i32x4_u(x0, m0);
-        let hi = i64x2.extmul_high_i32x4_u(x0, m0);
-        const hi0 = i32x4.shuffle(lo, hi, 1, 3, 5, 7);
-        const lo0 = i32x4.shuffle(lo, hi, 0, 2, 4, 6);
-        lo = i64x2.extmul_low_i32x4_u(x2, m1);
-        hi = i64x2.extmul_high_i32x4_u(x2, m1);
-        x0 = v128.xor(v128.xor(i32x4.shuffle(lo, hi, 1, 3, 5, 7), x1), ka);
-        x1 = i32x4.shuffle(lo, hi, 0, 2, 4, 6);
-        x2 = v128.xor(v128.xor(hi0, x3), kb);
-        x3 = lo0;
-        if (round < 9) {
-          ka = i32x4.add(ka, w0);
-          kb = i32x4.add(kb, w1);
-        }
-      }
+      // Philox4x32-10 rounds, written out (a loop over them measured about 1% slower): (x0, x1, x2, x3)
+      // <- (hi(M1 x2) ^ x1 ^ ka, lo(M1 x2), hi(M0 x0) ^ x3 ^ kb, lo(M0 x0)), then the key schedule
+      let x0 = ctr, x1 = c1, x2 = c2, x3 = c3, ka = k0, kb = k1, u: v128;
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
+      ka = i32x4.add(ka, w0); kb = i32x4.add(kb, w1);
+      u = x0; x0 = v128.xor(v128.xor(mulHi(x2, m1), x1), ka); x1 = mulLo(x2, m1); x2 = v128.xor(v128.xor(mulHi(u, m0), x3), kb); x3 = mulLo(u, m0);
       if (n >= 16) {
         storeStep<T>(x0, x1, x2, x3, p);
         p += 16 * es;

@@ -53,7 +53,20 @@ export function softmax(data: usize, rows: i32, cols: i32, stats: usize): void {
     if (!(m > -Infinity)) continue;
     const ms = f64x2.splat(m);
     let acc = f64x2.splat(0);
-    for (let p = base; p < end; p += 16) {
+    let p = base;
+    // four independent exp chains per iteration (the sum still adds them in element order)
+    for (; p + 48 < end; p += 64) {
+      const e0 = expV(f64x2.sub(v128.load(p), ms));
+      const e1 = expV(f64x2.sub(v128.load(p, 16), ms));
+      const e2 = expV(f64x2.sub(v128.load(p, 32), ms));
+      const e3 = expV(f64x2.sub(v128.load(p, 48), ms));
+      v128.store(p, e0);
+      v128.store(p, e1, 16);
+      v128.store(p, e2, 32);
+      v128.store(p, e3, 48);
+      acc = f64x2.add(f64x2.add(f64x2.add(f64x2.add(acc, e0), e1), e2), e3);
+    }
+    for (; p < end; p += 16) {
       const e = expV(f64x2.sub(v128.load(p), ms));
       v128.store(p, e);
       acc = f64x2.add(acc, e);
