@@ -39,3 +39,14 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
 export function flat(x: unknown): number[] {
   return Array.isArray(x) ? x.flatMap(flat) : [x as number];
 }
+
+/** max |a - b| / max |b|: the relative error of `a` against the reference `b`, in the max norm. */
+export function maxRelativeError(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  let scale = 0;
+  let err = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]!));
+    err = Math.max(err, Math.abs(a[i]! - b[i]!));
+  }
+  return err / scale;
+}

@@ -8,10 +8,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '@phys/metrics';
 import { Tensor } from '@phys/tensor';
 import { tileGrid } from '../src/grid.js';
-import { encodePng } from '../src/png.js';
+import { chunk, encodePng } from '../src/png.js';
 import { decodePng, decodePngAsync } from '../src/png-decode.js';
 
 const bin = fileURLToPath(new URL('../bin/phys.js', import.meta.url));
@@ -20,15 +19,6 @@ let dir: string;
 function phys(...args: string[]): { code: number | null; stderr: string } {
   const r = spawnSync(process.execPath, [bin, ...args], { cwd: dir, encoding: 'utf8', timeout: 120000 });
   return { code: r.status, stderr: r.stderr };
-}
-
-function chunk(type: string, body: Uint8Array): Buffer {
-  const head = Buffer.alloc(8);
-  head.writeUInt32BE(body.length, 0);
-  head.write(type, 4, 'latin1');
-  const crc = Buffer.alloc(4);
-  crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), body])), 0);
-  return Buffer.concat([head, body, crc]);
 }
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readNpz } from '@phys/metrics';
+import { maxRelativeError } from '../../../test-support/golden.js';
 
 const bin = fileURLToPath(new URL('../bin/phys.js', import.meta.url));
 let dir: string;
@@ -20,16 +21,6 @@ function ok(...args: string[]): string {
   const r = phys(...args);
   expect({ code: r.code, stderr: r.stderr }).toMatchObject({ code: 0 });
   return r.stdout;
-}
-
-function relMax(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-  }
-  return err / scale;
 }
 
 const npz = (file: string) => readNpz(new Uint8Array(readFileSync(path.join(dir, file))));
@@ -60,8 +51,8 @@ describe('phys stats / phys eval --stats', () => {
     const d = one.get('mu')!.shape[0]!;
     expect(one.get('sigma')!.shape).toEqual([d, d]);
     expect(one.get('sigma')!.dtype).toBe('float64');
-    expect(relMax(merged.get('mu')!.data, one.get('mu')!.data)).toBeLessThan(1e-12);
-    expect(relMax(merged.get('sigma')!.data, one.get('sigma')!.data)).toBeLessThan(1e-12);
+    expect(maxRelativeError(merged.get('mu')!.data, one.get('mu')!.data)).toBeLessThan(1e-12);
+    expect(maxRelativeError(merged.get('sigma')!.data, one.get('sigma')!.data)).toBeLessThan(1e-12);
   });
 
   it('eval --stats over shards equals the streamed eval of the folder; the batch size does not matter', () => {

@@ -1,16 +1,6 @@
 import { PhiloxRng, Tensor } from '@phys/tensor';
-import { expectClose } from '../../../test-support/golden.js';
+import { expectClose, maxRelativeError } from '../../../test-support/golden.js';
 import { FeatureStatistics, encodeFeatureStatistics, encodeFidStats, frechetDistance, parseFeatureStatistics, parseFidStats, readNpz } from '../src/index.js';
-
-function relMax(a: Float64Array, b: Float64Array): number {
-  let scale = 0;
-  let err = 0;
-  for (let i = 0; i < a.length; i++) {
-    scale = Math.max(scale, Math.abs(b[i]!));
-    err = Math.max(err, Math.abs(a[i]! - b[i]!));
-  }
-  return err / scale;
-}
 
 describe('streaming, mergeable feature statistics', () => {
   const rng = new PhiloxRng(3);
@@ -28,8 +18,8 @@ describe('streaming, mergeable feature statistics', () => {
     const cb = FeatureStatistics.fromState(c.state()).merge(FeatureStatistics.fromState(b.state()).merge(a));
     for (const m of [ab, cb]) {
       expect(m.count).toBe(1300);
-      expect(relMax(m.mean(), one.mean())).toBeLessThan(1e-12);
-      expect(relMax(m.covariance(), one.covariance())).toBeLessThan(1e-12);
+      expect(maxRelativeError(m.mean(), one.mean())).toBeLessThan(1e-12);
+      expect(maxRelativeError(m.covariance(), one.covariance())).toBeLessThan(1e-12);
     }
     expect(Math.abs(frechetDistance(ab, one).value)).toBeLessThan(1e-10);
   });
@@ -49,14 +39,14 @@ describe('streaming, mergeable feature statistics', () => {
   test('a large mean (1e6) does not cancel the covariance', () => {
     const y = Tensor.from(x.data.map((v) => v + 1e6), x.shape, 'float64');
     const s = FeatureStatistics.fromFeatures(y);
-    expect(relMax(s.covariance(), FeatureStatistics.fromFeatures(x).covariance())).toBeLessThan(1e-9);
+    expect(maxRelativeError(s.covariance(), FeatureStatistics.fromFeatures(x).covariance())).toBeLessThan(1e-9);
   });
 
   test('float32 features accumulate in float64; bad input names the argument', () => {
     const f = x.astype('float32');
     const s = FeatureStatistics.fromFeatures(f);
     const ref = FeatureStatistics.fromFeatures(Tensor.from(f.data, f.shape, 'float64'));
-    expect(relMax(s.covariance(), ref.covariance())).toBeLessThan(1e-13);
+    expect(maxRelativeError(s.covariance(), ref.covariance())).toBeLessThan(1e-13);
     expect(() => s.update(Tensor.zeros([2, 3]))).toThrow(/features: expected shape \[n, 40\]/);
     expect(() => new FeatureStatistics(3).mean()).toThrow(/count/);
     expect(() => FeatureStatistics.fromFeatures(Tensor.zeros([1, 3])).covariance()).toThrow(/at least 2 samples/);
@@ -82,11 +72,11 @@ describe('mergeable statistics files (encodeFeatureStatistics)', () => {
       merged.merge(back);
     }
     expect(merged.count).toBe(900);
-    expect(relMax(merged.mean(), one.mean())).toBeLessThan(1e-12);
-    expect(relMax(merged.covariance(), one.covariance())).toBeLessThan(1e-12);
+    expect(maxRelativeError(merged.mean(), one.mean())).toBeLessThan(1e-12);
+    expect(maxRelativeError(merged.covariance(), one.covariance())).toBeLessThan(1e-12);
     const fid = parseFidStats(encodeFeatureStatistics(merged));
-    expect(relMax(fid.mu, one.mean())).toBeLessThan(1e-12);
-    expect(relMax(fid.sigma, one.covariance())).toBeLessThan(1e-12);
+    expect(maxRelativeError(fid.mu, one.mean())).toBeLessThan(1e-12);
+    expect(maxRelativeError(fid.sigma, one.covariance())).toBeLessThan(1e-12);
     const arrays = readNpz(encodeFeatureStatistics(merged));
     expect([...arrays.keys()].sort()).toEqual(['count', 'mu', 'shift', 'sigma', 'sum', 'sum_outer']);
     expect(arrays.get('sigma')!.shape).toEqual([24, 24]);
