@@ -64,7 +64,7 @@ export type AncestralMove<C> = (run: SamplerRun<C>, x: Tensor, denoised: Tensor,
  */
 export async function ancestralSample<C>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C>, move: AncestralMove<C>): Promise<SampleResult> {
   const { run, sigmas: s, eta, sNoise, noise } = ancestralSetup(denoiser, x0, sigmas, options);
-  const x = x0.clone();
+  const x = getBackend().clone(x0);
   for (let i = 0; i + 1 < s.length; i++) {
     const sigma = s[i]!;
     const sigmaNext = s[i + 1]!;
@@ -74,7 +74,7 @@ export async function ancestralSample<C>(denoiser: Denoiser<C>, x0: Tensor, sigm
     if (sigmaNext > 0) addNoise(x, noise, sigma, sigmaNext, sNoise * up);
     run.step(x, sigmaNext);
   }
-  return run.result(x);
+  return run.finish(x);
 }
 
 /**

@@ -155,6 +155,11 @@ export function checkNumber(value: unknown, argument: string, min = -Infinity, m
   return value;
 }
 
+/** A plain tensor holding the values of `x` (which may live in a backend's own memory). */
+function plainCopy(x: Tensor): Tensor {
+  return new Tensor(x.data.slice(), x.shape);
+}
+
 /**
  * One sampler run: calls the denoiser (counting NFE, honouring the AbortSignal, checking the
  * output), reports progress through `onStep` and records the trajectory on request. Samplers and
@@ -171,14 +176,14 @@ export class SamplerRun<C = unknown> {
   constructor(
     readonly denoiser: Denoiser<C>,
     readonly options: SamplerOptions<C>,
-    x0: Tensor,
+    private readonly x0: Tensor,
     sigma0: number,
   ) {
     if (typeof denoiser !== 'function') throw new ValueError('denoiser', denoiser, 'an async function (x, sigma, cond) => Tensor');
     if (options.onStep !== undefined && typeof options.onStep !== 'function') throw new ValueError('onStep', options.onStep, 'a function');
     checkSignal(options.signal, 'signal');
     if (options.trajectory) {
-      this.trajectory = [x0.clone()];
+      this.trajectory = [plainCopy(x0)];
       this.trajectorySigmas = [sigma0];
     }
   }
@@ -216,11 +221,24 @@ export class SamplerRun<C = unknown> {
   /** Marks a finished step that reached `x` at noise level `sigma`: records it and calls `onStep`. */
   step(x: Tensor, sigma: number): void {
     if (this.trajectory) {
-      this.trajectory.push(x.clone());
+      this.trajectory.push(plainCopy(x));
       this.trajectorySigmas!.push(sigma);
     }
     const step = this.steps++;
     this.options.onStep?.({ step, sigma, nfe: this.nfe });
+  }
+
+  /**
+   * The result for a final state that the sampler (or its solver) allocated with the backend's
+   * `clone`/`zeros`: one in a backend's own memory (resident) is handed back as a plain copy and
+   * released, so results are plain tensors on every backend and nothing the run allocated
+   * outlives it. The initial state itself is returned as is.
+   */
+  finish(x: Tensor): SampleResult {
+    if (x === this.x0 || Object.getPrototypeOf(x) === Tensor.prototype) return this.result(x);
+    const plain = plainCopy(x);
+    x.dispose();
+    return this.result(plain);
   }
 
   /** The sampler's result for final state `x`. */

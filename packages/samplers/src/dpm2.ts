@@ -23,7 +23,7 @@ async function dpm2Step<C>(run: SamplerRun<C>, x: Tensor, denoised: Tensor, t: n
 }
 
 async function integrateDpm2<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array, churn?: Churn): Promise<Tensor> {
-  const x = x0.clone();
+  const x = getBackend().clone(x0);
   for (let i = 0; i + 1 < sigmas.length; i++) {
     const t = churn ? applyChurn(churn, x, sigmas[i]!) : sigmas[i]!;
     const tNext = sigmas[i + 1]!;

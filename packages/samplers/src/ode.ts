@@ -1,6 +1,6 @@
 // Probability-flow ODE dx/dsigma = (x - D(x; sigma))/sigma (thesis Alg. 13/14; the same loop
 // serves EDM and PFGM++ with r = sigma*sqrt(D)), solved on an explicit decreasing sigma list.
-import { getBackend, Tensor, type Denoiser, type Random } from '@phys/tensor';
+import { getBackend, type Denoiser, type Random, type Tensor } from '@phys/tensor';
 import { SamplerRun, checkInitial, checkNumber, checkRandom, validateSigmas } from './common.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
@@ -15,7 +15,8 @@ export interface OdeSolver {
   /**
    * Integrates from `x` at `sigmas[0]` down to `sigmas[sigmas.length - 1]` (strictly decreasing,
    * validated by the caller; the last may be 0). Every denoiser call goes through `run.denoise`
-   * and every finished step through `run.step`. Must not modify `x`; returns the final state.
+   * and every finished step through `run.step`. Must not modify `x`; returns the final state, a
+   * tensor it allocated (the caller releases it: `SamplerRun.finish`, Restart's next stage).
    */
   integrate<C>(run: SamplerRun<C>, x: Tensor, sigmas: Float64Array): Promise<Tensor>;
 }
@@ -67,7 +68,7 @@ function heunUpdate(x: Tensor, xEuler: Tensor, denoised2: Tensor, t: number, tNe
 
 /** Runs Euler steps through `sigmas` (one NFE each), optionally with EDM churn before each step. */
 async function integrateEuler<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array, churn?: Churn): Promise<Tensor> {
-  const x = x0.clone();
+  const x = getBackend().clone(x0);
   for (let i = 0; i + 1 < sigmas.length; i++) {
     const t = churn ? applyChurn(churn, x, sigmas[i]!) : sigmas[i]!;
     const tNext = sigmas[i + 1]!;
@@ -84,8 +85,8 @@ async function integrateEuler<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64
  * costs 2N - 1 evaluations.
  */
 async function integrateHeun<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array, churn?: Churn): Promise<Tensor> {
-  const x = x0.clone();
-  const xEuler = Tensor.zeros(x.shape, x.dtype);
+  const x = getBackend().clone(x0);
+  const xEuler = getBackend().zeros(x.shape, x.dtype);
   for (let i = 0; i + 1 < sigmas.length; i++) {
     const tCur = sigmas[i]!;
     const tNext = sigmas[i + 1]!;
@@ -100,6 +101,7 @@ async function integrateHeun<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64A
     }
     run.step(x, tNext);
   }
+  xEuler.dispose();
   return x;
 }
 
@@ -145,8 +147,7 @@ export async function odeSample<C = unknown>(
   checkInitial(x);
   const s = validateSigmas(sigmas);
   const run = new SamplerRun(denoiser, options, x, s[0]!);
-  const out = await solver.integrate(run, x, s);
-  return run.result(out);
+  return run.finish(await solver.integrate(run, x, s));
 }
 
 /**

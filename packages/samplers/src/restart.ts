@@ -216,20 +216,25 @@ export async function restartSample<C = unknown>(
 
   const run = new SamplerRun(denoiser, options, x0, s[0]!);
   let x: Tensor = x0;
+  /** Moves to the next state, releasing the previous one (solvers and the kernel's forward never modify their input). */
+  const advance = (next: Tensor): void => {
+    if (x !== x0 && x !== next) x.dispose();
+    x = next;
+  };
   let start = 0;
   for (const level of levels) {
     // Main backward process up to t_min (Alg. 9 lines 4-5).
-    x = await mainSolver.integrate(run, x, s.subarray(start, level.index + 1));
+    advance(await mainSolver.integrate(run, x, s.subarray(start, level.index + 1)));
     start = level.index;
     const inner = restartSchedule(level.tMinSnapped, level.tMax, level.nRestart, rho);
     for (let k = 0; k < level.k; k++) {
       // Restart forward process (Alg. 9 lines 10-11) by the kernel's transition, then backward (lines 12-15).
       run.checkAbort();
-      x = kernel.forward(x, inner[inner.length - 1]!, inner[0]!, rng, sNoise);
+      advance(kernel.forward(x, inner[inner.length - 1]!, inner[0]!, rng, sNoise));
       run.step(x, inner[0]!);
-      x = await innerSolver.integrate(run, x, inner);
+      advance(await innerSolver.integrate(run, x, inner));
     }
   }
-  if (start < steps) x = await mainSolver.integrate(run, x, s.subarray(start));
-  return run.result(x === x0 ? x0.clone() : x);
+  if (start < steps) advance(await mainSolver.integrate(run, x, s.subarray(start)));
+  return x === x0 ? run.result(x0.clone()) : run.finish(x);
 }

@@ -1,7 +1,7 @@
 // The Backend interface and the types of its arguments: types only (no code, no imports of
 // implementations), so every backend and the registry can depend on it without a cycle.
 import type { PhiloxCall } from './philox-stream.js';
-import type { Tensor } from './tensor.js';
+import type { DType, Tensor } from './tensor.js';
 
 /** A scalar coefficient, or one coefficient per batch row (length = rows). */
 export type Coef = number | Float64Array;
@@ -21,6 +21,17 @@ export interface Matrix64 {
  */
 export interface Backend {
   readonly name: string;
+
+  /**
+   * A zero tensor of `shape` in the memory this backend computes on: a plain tensor on the CPU
+   * backend, a resident one (`WasmTensor`, `CudaTensor`) on backends with memory of their own, so
+   * later operations on it skip the copies in and out. Release it with `dispose()` (or `tidy`) when
+   * done; plain tensors ignore that.
+   */
+  zeros(shape: readonly number[], dtype?: DType): Tensor;
+
+  /** A copy of `t` in the memory this backend computes on (see {@link Backend.zeros}). */
+  clone(t: Tensor): Tensor;
 
   /**
    * Fused linear combination `out = sum_k coef_k * x_k` in one pass over memory. Each coefficient

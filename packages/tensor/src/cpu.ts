@@ -3,7 +3,7 @@ import { checkCoef, checkLincomb, checkMatmul, outFor } from './backend-checks.j
 import { firstNonFinite } from './check.js';
 import { ShapeError, ValueError } from './errors.js';
 import { checkPhiloxCall, fillPhiloxNormal, type PhiloxCall } from './philox-stream.js';
-import { Tensor, allocate, assertSameShape, formatShape } from './tensor.js';
+import { Tensor, allocate, assertSameShape, formatShape, type DType } from './tensor.js';
 
 function coefAt(c: Coef, row: number): number {
   return typeof c === 'number' ? c : c[row]!;
@@ -20,6 +20,14 @@ function as2d(t: Tensor, argument: string): [number, number] {
  */
 export class CpuBackend implements Backend {
   readonly name = 'cpu';
+
+  zeros(shape: readonly number[], dtype: DType = 'float32'): Tensor {
+    return Tensor.zeros(shape, dtype);
+  }
+
+  clone(t: Tensor): Tensor {
+    return t.clone();
+  }
 
   lincomb(terms: readonly (readonly [Coef, Tensor])[], out?: Tensor): Tensor {
     const { first, out: o } = checkLincomb(terms, out);
@@ -57,9 +65,10 @@ export class CpuBackend implements Backend {
     checkCoef(s, x.rows, 's');
     const o = outFor(x, out);
     const rs = x.rowSize;
+    const [od, xd] = [o.data, x.data];
     for (let r = 0; r < x.rows; r++) {
       const c = coefAt(s, r);
-      for (let j = r * rs; j < (r + 1) * rs; j++) o.data[j] = c * x.data[j]!;
+      for (let j = r * rs; j < (r + 1) * rs; j++) od[j] = c * xd[j]!;
     }
     return o;
   }
@@ -67,16 +76,18 @@ export class CpuBackend implements Backend {
   mul(x: Tensor, y: Tensor, out?: Tensor): Tensor {
     assertSameShape(x, y, 'x', 'y');
     const o = outFor(x, out);
-    for (let j = 0; j < x.size; j++) o.data[j] = x.data[j]! * y.data[j]!;
+    const [od, xd, yd] = [o.data, x.data, y.data];
+    for (let j = 0; j < xd.length; j++) od[j] = xd[j]! * yd[j]!;
     return o;
   }
 
   rowSum(x: Tensor): Float64Array {
     const [rows, rs] = as2d(x, 'x');
     const out = new Float64Array(rows);
+    const xd = x.data;
     for (let r = 0; r < rows; r++) {
       let s = 0;
-      for (let j = r * rs; j < (r + 1) * rs; j++) s += x.data[j]!;
+      for (let j = r * rs; j < (r + 1) * rs; j++) s += xd[j]!;
       out[r] = s;
     }
     return out;
@@ -86,9 +97,10 @@ export class CpuBackend implements Backend {
     assertSameShape(x, y, 'x', 'y');
     const [rows, rs] = as2d(x, 'x');
     const out = new Float64Array(rows);
+    const [xd, yd] = [x.data, y.data];
     for (let r = 0; r < rows; r++) {
       let s = 0;
-      for (let j = r * rs; j < (r + 1) * rs; j++) s += x.data[j]! * y.data[j]!;
+      for (let j = r * rs; j < (r + 1) * rs; j++) s += xd[j]! * yd[j]!;
       out[r] = s;
     }
     return out;
@@ -175,13 +187,14 @@ export class CpuBackend implements Backend {
     const N = y.rowSize;
     const out = allocate(w.rows * N, y.dtype);
     const acc = new Float64Array(N);
+    const [W, Y] = [w.data, y.data];
     for (let i = 0; i < w.rows; i++) {
       acc.fill(0);
       for (let j = 0; j < w.cols; j++) {
-        const wij = w.data[i * w.cols + j]!;
+        const wij = W[i * w.cols + j]!;
         if (wij === 0) continue;
         const off = j * N;
-        for (let q = 0; q < N; q++) acc[q]! += wij * y.data[off + q]!;
+        for (let q = 0; q < N; q++) acc[q]! += wij * Y[off + q]!;
       }
       out.set(acc, i * N);
     }

@@ -11,6 +11,7 @@ export { CpuBackend } from './cpu.js';
 export { WasmBackend, createWasmBackend, wasmSimdAvailable } from './wasm/backend.js';
 export type { GemmEngine, LinalgKernels, WasmBackendOptions, WasmScratch } from './wasm/backend.js';
 export { loadWasmKernels } from './wasm/module.js';
+export { WasmTensor } from './wasm/resident.js';
 export { philox4x32 } from './philox.js';
 export type { PhiloxCall } from './philox-stream.js';
 export { checkPhiloxCall } from './philox-stream.js';

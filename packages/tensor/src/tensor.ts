@@ -17,7 +17,7 @@ export function formatShape(shape: readonly number[]): string {
  * that is not an array of non-negative integers (at least one dimension) or whose size exceeds
  * 2^32 - 1 elements (more than a typed array holds).
  */
-function checkedSize(shape: readonly number[]): number {
+export function checkedSize(shape: readonly number[]): number {
   if (!Array.isArray(shape) || shape.length === 0) throw new ValueError('shape', shape, 'at least one dimension (batch-first)');
   for (const d of shape) {
     if (!(Number.isInteger(d) && d >= 0)) throw new ValueError('shape', shape, 'non-negative integer dimensions');

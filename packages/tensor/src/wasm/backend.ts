@@ -4,14 +4,15 @@ import { CpuBackend } from '../cpu.js';
 import { platform } from '#tensor-platform';
 import { ShapeError, ThreadsUnavailableError, ValueError } from '../errors.js';
 import { checkPhiloxCall, type PhiloxCall } from '../philox-stream.js';
-import { Tensor, allocate, assertSameShape, formatShape, type TensorData } from '../tensor.js';
+import { Tensor, allocate, assertSameShape, formatShape, type DType, type TensorData } from '../tensor.js';
+import { WasmHeap, sizeClass } from './heap.js';
 import { runSerial, type Job } from './jobs.js';
-import { createWasmMemory, instantiateKernels, kernelError, kernelModule, type Kernel, type WasmMemory } from './module.js';
+import { createWasmMemory, instantiateKernels, kernelError, kernelModule, type Kernel, type WasmMemory, type WasmModule } from './module.js';
 import { WorkerPool } from './pool.js';
+import { WasmTensor } from './resident.js';
 
 /** Element type of a kernel argument. */
 type Elem = 'f32' | 'f64';
-const PAGE = 65536;
 const { log, sqrt } = Math;
 const { isFinite } = Number;
 
@@ -94,6 +95,22 @@ export interface LinalgKernels {
   rot(z0: number, z1: number, nBytes: number, c: number, s: number): void;
 }
 
+/**
+ * A WebAssembly memory with the kernels instantiated on it and its heap. An operation lays out the
+ * operands it copies in and its temporaries in the memory's staging block (a heap block, grown on
+ * demand), so it never overwrites resident tensors or withScratch blocks.
+ */
+interface Space {
+  readonly memory: WasmMemory;
+  readonly k: Record<string, Kernel>;
+  readonly heap: WasmHeap;
+  staging: { ptr: number; bytes: number } | undefined;
+}
+
+function space(module: WasmModule, memory: WasmMemory): Space {
+  return { memory, k: instantiateKernels(module, memory), heap: new WasmHeap(memory), staging: undefined };
+}
+
 /** A scratch session of {@link WasmBackend.withScratch}. */
 export interface WasmScratch {
   /** Byte address of `n` zeroed float64 slots (16-byte aligned), valid until the session ends. */
@@ -165,14 +182,14 @@ export class WasmBackend implements Backend {
   /** The memory and kernels of the current operation: `plain`, or `shared` for one split with the worker. */
   private memory: WasmMemory;
   private k: Record<string, Kernel>;
-  private readonly plain: { memory: WasmMemory; k: Record<string, Kernel> };
-  private readonly shared: { memory: WasmMemory; k: Record<string, Kernel> } | undefined;
+  private readonly plain: Space;
+  private readonly shared: Space | undefined;
+  /** Where resident tensors live: the shared memory of a threaded backend (so their operations can be split), else the plain one. */
+  private readonly home: Space;
   private readonly pool: WorkerPool | undefined;
 
   private readonly minElements: number;
   private readonly minParallelWork: number;
-  /** End of the blocks of the running {@link WasmBackend.withScratch} sessions (0: none). */
-  private scratchTop = 0;
   private readonly engine: GemmEngine | undefined;
 
   /**
@@ -195,42 +212,59 @@ export class WasmBackend implements Backend {
     }
     const module = kernelModule(false);
     if (module === undefined) throw new Error(`WasmBackend: the WebAssembly SIMD kernels are unavailable (${unavailable(false)})`);
-    const memory = createWasmMemory(16);
-    this.plain = { memory, k: instantiateKernels(module, memory) };
+    this.plain = space(module, createWasmMemory(16));
     ({ memory: this.memory, k: this.k } = this.plain);
     if (this.threads > 1) {
       // Operations too small to split keep to the plain memory: V8 copies into and out of a
       // SharedArrayBuffer ~2.6x slower than into an ArrayBuffer (measured for 196k float32).
       const sharedModule = kernelModule(true);
       if (sharedModule === undefined) throw new Error(`WasmBackend: the shared-memory kernels are unavailable (${unavailable(true)})`);
-      const shared = createWasmMemory(16, true);
-      this.shared = { memory: shared, k: instantiateKernels(sharedModule, shared) };
-      this.pool = new WorkerPool(sharedModule, shared, this.shared.k);
+      this.shared = space(sharedModule, createWasmMemory(16, true));
+      this.pool = new WorkerPool(sharedModule, this.shared.memory, this.shared.k);
     }
+    this.home = this.shared ?? this.plain;
+  }
+
+  /**
+   * A zero {@link WasmTensor}: its values live in this backend's WebAssembly memory (the shared one
+   * when threaded), where this backend's operations use them in place. `dispose()` it (or use
+   * `tidy`) when done; an undisposed one is freed when garbage collected.
+   */
+  zeros(shape: readonly number[], dtype: DType = 'float32'): WasmTensor {
+    const t = WasmTensor.allocate(this.home.heap, shape, dtype);
+    t.data.fill(0);
+    return t;
+  }
+
+  /** A resident copy of `t` (see {@link WasmBackend.zeros}). */
+  clone(t: Tensor): WasmTensor {
+    return WasmTensor.copyOf(this.home.heap, t);
+  }
+
+  /** The byte address of `t`'s values when it is resident in this backend's memory, else `undefined`. */
+  private addressOf(t: Tensor): number | undefined {
+    return t instanceof WasmTensor && t.heap === this.home.heap ? t.address : undefined;
   }
 
   /**
    * Runs `fn` with a float64 scratch allocator in this backend's (unshared) WebAssembly memory and
    * the linear-algebra kernels that work on it (used by @phys/metrics: Cholesky, Householder
-   * tridiagonalisation, QL, Gram products). Blocks are released when `fn` returns; sessions nest,
-   * and backend operations inside a session lay out their data above its blocks.
+   * tridiagonalisation, QL, Gram products). Blocks are heap blocks (see docs/fast-path.md), released
+   * when `fn` returns; sessions nest, and backend operations inside a session leave them alone.
    */
   withScratch<T>(fn: (scratch: WasmScratch) => T): T {
-    const mark = this.scratchTop;
-    const memory = this.plain.memory;
+    const { memory, heap } = this.plain;
+    const blocks: number[] = [];
     const alloc = (n: number): number => {
-      const off = align(this.scratchTop);
-      const end = off + n * 8;
-      const need = end - memory.buffer.byteLength;
-      if (need > 0) memory.grow(Math.ceil(need / PAGE));
+      const off = heap.alloc(n * 8);
+      blocks.push(off);
       new Float64Array(memory.buffer, off, n).fill(0);
-      this.scratchTop = end;
       return off;
     };
     try {
       return fn({ alloc, heap: () => new Float64Array(memory.buffer), kernels: this.plain.k as unknown as LinalgKernels });
     } finally {
-      this.scratchTop = mark;
+      for (const b of blocks.reverse()) heap.release(b);
     }
   }
 
@@ -256,22 +290,26 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * Picks the memory for an operation of `work` (the shared one when it will be split) and lays out
-   * blocks of `sizes` bytes there (16-byte aligned) from address 0, growing it as needed.
+   * Picks the memory for an operation of `work` (the home of resident tensors when it has
+   * `resident` operands, else the shared one when it will be split) and lays out blocks of `sizes`
+   * bytes (16-byte aligned) in its staging block, growing that as needed.
    */
-  private layout(sizes: readonly number[], work: number): number[] {
-    const use = this.shared && this.splits(work) ? this.shared : this.plain;
+  private layout(sizes: readonly number[], work: number, resident = false): number[] {
+    const use = resident ? this.home : this.shared && this.splits(work) ? this.shared : this.plain;
     ({ memory: this.memory, k: this.k } = use);
-    const ptrs: number[] = [];
-    // Above the scratch blocks of a running withScratch session (plain memory only).
-    let top = use === this.plain ? this.scratchTop : 0;
+    const offsets: number[] = [];
+    let top = 0;
     for (const s of sizes) {
-      ptrs.push(top);
+      offsets.push(top);
       top += align(s);
     }
-    const have = this.memory.buffer.byteLength;
-    if (top > have) this.memory.grow(Math.ceil((top - have) / PAGE));
-    return ptrs;
+    let staging = use.staging;
+    if (staging === undefined || staging.bytes < top) {
+      if (staging) use.heap.release(staging.ptr);
+      staging = use.staging = { ptr: use.heap.alloc(top), bytes: sizeClass(top) };
+    }
+    const base = staging.ptr;
+    return offsets.map((o) => base + o);
   }
 
   private f64(ptr: number, len: number): Float64Array {
@@ -301,10 +339,16 @@ export class WasmBackend implements Backend {
     }
     const rows = first.rows;
     const bytes = first.size * esize(e);
-    // Distinct inputs are copied once (x + x, or out aliasing an input, cost nothing extra).
+    // Resident operands are used in place; distinct other inputs are copied in once (x + x, or out
+    // aliasing an input, cost nothing extra).
+    const at = terms.map(([, t]) => this.addressOf(t));
+    const atOut = this.addressOf(o);
     const distinct: TensorData[] = [];
-    for (const [, t] of terms) if (!distinct.includes(t.data)) distinct.push(t.data);
-    const [pc, po, ...pin] = this.layout([rows * K * 8, bytes, ...distinct.map(() => bytes)], first.size / 16);
+    terms.forEach(([, t], k) => {
+      if (at[k] === undefined && !distinct.includes(t.data)) distinct.push(t.data);
+    });
+    const resident = atOut !== undefined || at.some((a) => a !== undefined);
+    const [pc, po, ...pin] = this.layout([rows * K * 8, atOut === undefined ? bytes : 0, ...distinct.map(() => bytes)], first.size / 16, resident);
     const coefs = this.f64(pc!, rows * K);
     terms.forEach(([c], k) => {
       if (typeof c === 'number') for (let r = 0; r < rows; r++) coefs[r * K + k] = c;
@@ -313,13 +357,13 @@ export class WasmBackend implements Backend {
     distinct.forEach((d, i) => {
       this.view(e, pin[i]!, d.length).set(d);
     });
-    const ptrOf = (t: Tensor): number => pin[distinct.indexOf(t.data)]!;
+    const ptrOf = ([, t]: readonly [Coef, Tensor], k: number): number => at[k] ?? pin[distinct.indexOf(t.data)]!;
     const rb = first.rowSize * esize(e);
     this.run({
-      kernel: `lincomb${K}_${e}`, calls: [[po!, ...terms.map(([, t]) => ptrOf(t)), pc!, rows, first.rowSize]],
+      kernel: `lincomb${K}_${e}`, calls: [[atOut ?? po!, ...terms.map(ptrOf), pc!, rows, first.rowSize]],
       units: rows, unitStride: [rb, ...terms.map(() => rb), K * 8], countArg: K + 2, work: first.size / 16,
     });
-    o.data.set(this.view(e, po!, first.size));
+    if (atOut === undefined) o.data.set(this.view(e, po!, first.size));
     return o;
   }
 
@@ -339,13 +383,18 @@ export class WasmBackend implements Backend {
   private rowReduce(kind: 'dot' | 'sum', x: Tensor, y?: Tensor): Float64Array {
     if (x.shape.length < 1) throw new ShapeError('x', '[rows, ...]', formatShape(x.shape));
     const e = elemOf(x);
-    const same = y === undefined || y.data === x.data;
+    const same = y === undefined || y === x || y.data === x.data;
     const bytes = x.size * esize(e);
-    const [px, py, po] = this.layout([bytes, same ? 0 : bytes, x.rows * 8], x.size / 4);
-    this.view(e, px!, x.size).set(x.data);
-    if (!same) this.view(e, py!, x.size).set(y.data);
+    // Resident operands are read in place, the others copied in.
+    const ax = this.addressOf(x);
+    const ay = same ? ax : this.addressOf(y);
+    const [px, py, po] = this.layout([ax === undefined ? bytes : 0, same || ay !== undefined ? 0 : bytes, x.rows * 8], x.size / 4, ax !== undefined || ay !== undefined);
+    if (ax === undefined) this.view(e, px!, x.size).set(x.data);
+    if (!same && ay === undefined) this.view(e, py!, x.size).set(y.data);
+    const xp = ax ?? px!;
+    const yp = same ? xp : (ay ?? py!);
     const rb = x.rowSize * esize(e);
-    this.run({ kernel: `row${kind}_${e}`, calls: [[px!, same ? px! : py!, po!, x.rows, x.rowSize]], units: x.rows, unitStride: [rb, rb, 8], countArg: 3, work: x.size / 4 });
+    this.run({ kernel: `row${kind}_${e}`, calls: [[xp, yp, po!, x.rows, x.rowSize]], units: x.rows, unitStride: [rb, rb, 8], countArg: 3, work: x.size / 4 });
     return this.f64(po!, x.rows).slice();
   }
 
@@ -557,15 +606,18 @@ export class WasmBackend implements Backend {
     // One 16-byte probe per chunk when split (zeroed: a chunk count of 1 writes only the first).
     const grain = Math.max(1, Math.ceil(blocks / (4 * this.threads)));
     const slots = Math.max(1, Math.ceil(blocks / grain));
-    const [px, po] = this.layout([blocks * 64, 16 * slots], (blocks * per) / 16);
-    this.view(e, px!, blocks * per).set(x.data.subarray(0, blocks * per));
+    // A resident x is probed in place.
+    const ax = this.addressOf(x);
+    const [px, po] = this.layout([ax === undefined ? blocks * 64 : 0, 16 * slots], (blocks * per) / 16, ax !== undefined);
+    if (ax === undefined) this.view(e, px!, blocks * per).set(x.data.subarray(0, blocks * per));
     this.f64(po!, 2 * slots).fill(0);
-    this.run({ kernel: `nonfinite_${e}`, calls: [[px!, blocks, po!]], units: blocks, unitStride: [64], chunkStride: [0, 0, 16], countArg: 1, grain, work: (blocks * per) / 16 });
+    this.run({ kernel: `nonfinite_${e}`, calls: [[ax ?? px!, blocks, po!]], units: blocks, unitStride: [64], chunkStride: [0, 0, 16], countArg: 1, grain, work: (blocks * per) / 16 });
     // A NaN lane means a non-finite value in the blocks; the tail (< one block) is checked here.
     const probe = this.view(e, po!, (16 * slots) / esize(e));
     let clean = true;
     for (const v of probe) clean &&= v === 0;
-    for (let i = blocks * per; i < x.size && clean; i++) clean = isFinite(x.data[i]!);
+    const data = x.data;
+    for (let i = blocks * per; i < x.size && clean; i++) clean = isFinite(data[i]!);
     return clean ? -1 : this.cpu.firstNonFinite(x);
   }
 
@@ -578,47 +630,56 @@ export class WasmBackend implements Backend {
     const es = esize(e);
     const { call, sampleOffset, stream, key0, key1 } = draw;
     const kernel = `philoxnormal_${e}`;
-    // Single-threaded: one chunk of normals per kernel call, copied out while in cache. Threaded:
-    // rounds of TUNE.normalRound normals split between the threads in pieces of TUNE.normalPiece
-    // (small pieces keep the threads' finishing times close), then copied out.
+    // A resident `out` is written in place, all its rows (or all pieces of a long row) in one job.
+    // Otherwise, single-threaded: one chunk of normals per kernel call, copied out while in cache;
+    // threaded: rounds of TUNE.normalRound normals split between the threads in pieces of
+    // TUNE.normalPiece (small pieces keep the threads' finishing times close), then copied out.
+    const target = this.addressOf(out);
     const threaded = this.splits(8 * out.size);
     const piece = threaded ? TUNE.normalPiece : chunk;
     const roundElems = threaded ? TUNE.normalRound : chunk;
     const longRows = rs > chunk;
-    const per = longRows ? 0 : Math.floor(roundElems / rs); // rows per round
+    const full = Math.floor(rs / piece); // whole pieces of a long row
+    const per = longRows ? 0 : target !== undefined ? rows : Math.floor(roundElems / rs); // rows per round
+    const round = longRows ? (target !== undefined ? full : roundElems / piece) : 0; // pieces per round
     const grain = longRows ? 1 : Math.max(1, Math.floor(piece / rs));
-    const slots = longRows ? roundElems / piece : Math.ceil(per / grain);
-    const [ps, po] = this.layout([128 * slots, roundElems * es], 8 * out.size);
+    const slots = longRows ? round : Math.ceil(per / grain);
+    const [ps, po] = this.layout([128 * slots, target === undefined ? roundElems * es : 0], 8 * out.size, target !== undefined);
+    /** Where the normals from element `at` of `out` are generated. */
+    const dst = (at: number): number => (target === undefined ? po! : target + at * es);
+    /** Copies `n` normals generated for element `at` out of the staging block (nothing for a resident `out`). */
+    const copyOut = (n: number, at: number): void => {
+      if (target === undefined) out.data.set(this.view(e, po!, n), at);
+    };
     const scratch = [0, 0, 0, 0, 0, 0, 0, 0, 0, 128];
     if (!longRows) {
       // whole rows per call
       for (let r0 = 0; r0 < rows; r0 += per) {
         const n = Math.min(per, rows - r0);
         this.run({
-          kernel, calls: [[po!, n, rs, 0, call, (sampleOffset + r0) >>> 0, stream, key0, key1, ps!]], units: n, grain,
+          kernel, calls: [[dst(r0 * rs), n, rs, 0, call, (sampleOffset + r0) >>> 0, stream, key0, key1, ps!]], units: n, grain,
           unitStride: [rs * es, 0, 0, 0, 0, 1], chunkStride: scratch, countArg: 1, work: 8 * n * rs,
         });
-        out.data.set(this.view(e, po!, n * rs), r0 * rs);
+        copyOut(n * rs, r0 * rs);
       }
     } else {
       // long rows in pieces of whole Philox blocks (4 normals): full pieces of a row in rounds, one
       // call per piece, then the row's last partial piece
-      const full = Math.floor(rs / piece);
-      const round = roundElems / piece;
       for (let r = 0; r < rows; r++) {
         const sample = (sampleOffset + r) >>> 0;
         for (let p0 = 0; p0 < full; p0 += round) {
           const n = Math.min(round, full - p0);
+          const at = r * rs + p0 * piece;
           this.run({
-            kernel, calls: [[po!, 1, piece, (p0 * piece) / 4, call, sample, stream, key0, key1, ps!]], units: n, grain: 1,
+            kernel, calls: [[dst(at), 1, piece, (p0 * piece) / 4, call, sample, stream, key0, key1, ps!]], units: n, grain: 1,
             unitStride: [piece * es, 0, 0, piece / 4], chunkStride: scratch, countArg: -1, work: 8 * n * piece,
           });
-          out.data.set(this.view(e, po!, n * piece), r * rs + p0 * piece);
+          copyOut(n * piece, at);
         }
         const j0 = full * piece;
         if (j0 < rs) {
-          this.k[kernel]!(po!, 1, rs - j0, j0 / 4, call, sample, stream, key0, key1, ps!);
-          out.data.set(this.view(e, po!, rs - j0), r * rs + j0);
+          this.k[kernel]!(dst(r * rs + j0), 1, rs - j0, j0 / 4, call, sample, stream, key0, key1, ps!);
+          copyOut(rs - j0, r * rs + j0);
         }
       }
     }
