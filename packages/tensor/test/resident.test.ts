@@ -23,7 +23,10 @@ function expectSameBits(a: ArrayLike<number>, b: ArrayLike<number>, what: string
   }
 }
 
-const heapOf = (t: Tensor): WasmHeap => (t as WasmTensor).heap;
+function heapOf(t: Tensor): WasmHeap {
+  if (!(t instanceof WasmTensor)) throw new Error('expected a resident tensor');
+  return t.heap;
+}
 
 describe('WasmHeap', () => {
   it('rounds requests to size classes at most 1/8 above them, multiples of 64 bytes', () => {
