@@ -25,8 +25,8 @@ export interface Backend {
   /**
    * A zero tensor of `shape` in the memory this backend computes on: a plain tensor on the CPU
    * backend, a resident one (`WasmTensor`, `CudaTensor`) on backends with memory of their own, so
-   * later operations on it skip the copies in and out. Release it with `dispose()` (or `tidy`) when
-   * done; plain tensors ignore that.
+   * operations on it skip the copies in and out. Release it with `dispose()` (or `tidy`) when done
+   * (plain tensors ignore that); an undisposed one is freed only when garbage collected.
    */
   zeros(shape: readonly number[], dtype?: DType): Tensor;
 

@@ -166,12 +166,15 @@ export function wasmSimdAvailable(): boolean {
 /**
  * The fast CPU backend: WebAssembly SIMD128 kernels written in AssemblyScript (assembly/*.ts,
  * compiled when the package is built; no native dependency), one call per operation with the whole
- * loop inside WebAssembly. Tensors are
- * copied into WebAssembly memory for each call (a block copy; see docs/fast-path.md for what it
- * costs), computed in float64 lanes and copied back, so results equal the {@link CpuBackend}
+ * loop inside WebAssembly. Plain tensors are copied into WebAssembly memory for each call (a block
+ * copy; see docs/fast-path.md for what it costs) and results copied back; resident tensors
+ * ({@link WasmTensor}, from {@link WasmBackend.zeros} and {@link WasmBackend.clone}) are read and
+ * written in place. Kernels compute in float64 lanes, so results equal the {@link CpuBackend}
  * reference within float32 rounding (bit-identical for fused linear combinations of up to 3 terms
- * and for small-dimension distances). Single-threaded: it never starts threads. Operations without a
- * kernel that pays off (`mul`, tiny inputs, mixed dtypes) run on the reference backend.
+ * and for small-dimension distances). Single-threaded unless `threads` says otherwise. Operations
+ * without a kernel that pays off (`mul`, tiny inputs, mixed dtypes) run on the reference backend
+ * (on resident tensors through their `data` views). Operations that allocate their result return
+ * plain tensors.
  */
 export class WasmBackend implements Backend {
   /** `wasm`, `wasm x2` with two threads, `+` the GEMM engine's name when one is set. */

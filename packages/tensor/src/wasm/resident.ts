@@ -33,7 +33,7 @@ const finalizer = new FinalizationRegistry<{ heap: WasmHeap; ptr: number }>(({ h
   heap.release(ptr);
 });
 
-/** Keeps a block alive while a `data` array handed out for it is reachable (the tensor may not be). */
+/** Keeps a block alive while a `data` or `row` array handed out for it is reachable (the tensor may not be). */
 const holders = new WeakMap<TensorData, Block>();
 
 /**
@@ -118,6 +118,13 @@ export class WasmTensor extends Tensor {
       this.cached = v;
     } else this.live();
     return v;
+  }
+
+  /** Row `i` as a view; like `data`, the array keeps the block alive while it is reachable. */
+  override row(i: number): TensorData {
+    const r = super.row(i);
+    holders.set(r, this.block);
+    return r;
   }
 
   /** A view of `size` values from byte `offset` of this tensor's block. */
