@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { CpuBackend, PhiloxRng, Tensor, ValueError, WasmBackend, WasmTensor, tidy, type DType, type PhiloxCall } from '../src/index.js';
 import { WasmHeap, sizeClass } from '../src/wasm/heap.js';
 import { createWasmMemory } from '../src/wasm/module.js';
@@ -190,5 +193,28 @@ describe.each(['float32', 'float64'] as DType[])('WasmTensor (%s)', (dtype) => {
       be.axpby(2, rng.normal([40, 4000], dtype), 3, rng.normal([40, 4000], dtype));
     });
     expectSameBits(t.data, x.data, 'resident values');
+  });
+});
+
+describe('WasmTensor finalization', () => {
+  it('returns the blocks of tensors garbage collected without dispose, not those whose data is held', () => {
+    // The built package in a fresh node with an explicit collector (finalizers run after a GC, in a later task).
+    const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist/index.js');
+    const script = [
+      `import { WasmBackend } from ${JSON.stringify(dist)};`,
+      'const be = new WasmBackend();',
+      'const probe = be.zeros([1]); const heap = probe.heap; probe.dispose();',
+      'const base = heap.bytesInUse;',
+      'let kept = be.zeros([100]).data;',
+      'for (let i = 0; i < 10; i++) be.zeros([1000]);',
+      'const tick = () => new Promise((r) => setTimeout(r, 10));',
+      'for (let i = 0; i < 5; i++) { globalThis.gc(); await tick(); }',
+      'const withKept = heap.bytesInUse - base;',
+      'kept[0] = 1; kept = undefined;',
+      'for (let i = 0; i < 5; i++) { globalThis.gc(); await tick(); }',
+      'console.log(withKept, heap.bytesInUse - base);',
+    ].join('\n');
+    const stdout = execFileSync(process.execPath, ['--expose-gc', '--input-type=module', '-e', script], { timeout: 20_000, encoding: 'utf8' });
+    expect(stdout.trim()).toBe(`${sizeClass(400)} 0`);
   });
 });
