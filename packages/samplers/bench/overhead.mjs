@@ -44,12 +44,17 @@ const be = getBackend();
 const y = new PhiloxRng(6).normal([B, N]);
 const out = Tensor.zeros([B, N]);
 const rng = new PhiloxRng(7);
+// The samplers' state made by backend.clone / backend.zeros (resident in WebAssembly memory on WasmBackend).
+const [xr, outr] = [be.clone(x), be.zeros([B, N])];
 const parts = [
   await time('backend.lincomb, 2 terms (Euler update)', 1, () => be.lincomb([[0.9, x], [0.1, fixed]], out)),
+  await time('backend.lincomb, 2 terms, x and out from backend.clone/zeros', 1, () => be.lincomb([[0.9, xr], [0.1, fixed]], outr)),
   await time('backend.lincomb, 3 terms (Heun correction)', 1, () => be.lincomb([[0.5, x], [0.4, y], [0.1, fixed]], out)),
   await time('denoiser output check (backend.firstNonFinite)', 1, () => be.firstNonFinite(fixed)),
   await time('PhiloxRng.normal([64, 3072])', 1, () => rng.normal([B, N])),
 ];
+xr.dispose();
+outr.dispose();
 
 let torch = null;
 try {

@@ -63,6 +63,12 @@ if (oldRef !== 'none') {
   oldSha = built.sha;
   const old = await import(built.url);
   Object.assign(backends, { old: new old.WasmBackend(), old2: new old.WasmBackend({ threads: 2 }) });
+  // Builds before Backend.zeros/clone allocated the samplers' state as plain tensors: give them that.
+  const plain = new CpuBackend();
+  for (const be of [backends.old, backends.old2]) {
+    be.zeros ??= (shape, dtype) => plain.zeros(shape, dtype);
+    be.clone ??= (t) => plain.clone(t);
+  }
 }
 const rows = {};
 const add = (name, be, ms) => ((rows[name] ??= {})[be] = ms);
@@ -95,6 +101,11 @@ for (const [B, n, N] of [[128, 4096, 3072], [256, 2000, 20], [1024, 1024, 2]]) {
     const b = rng.normal([64, 3072]);
     const out = a.clone();
     add('axpby 64x3072', be, await time(() => backend.axpby(0.7, a, 0.3, b, out), 51));
+    // The same on tensors made by the backend's own clone (resident in WebAssembly memory on
+    // WasmBackend; plain on CpuBackend and on old builds).
+    const [ra, rb, rout] = [a, b, out].map((t) => backend.clone(t));
+    add('axpby 64x3072 (Backend.clone operands)', be, await time(() => backend.axpby(0.7, ra, 0.3, rb, rout), 51));
+    for (const t of [ra, rb, rout]) t.dispose();
   }
 }
 // 20M float32 normals from PhiloxRng: Backend.philoxNormal, bit-identical on both backends.
@@ -119,7 +130,9 @@ console.log(`| work | CpuBackend ms | WasmBackend ms | WasmBackend x2 ms | x2 + 
 console.log('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
 const ratio = (a, b) => (a === undefined || b === undefined ? '-' : (a / b).toFixed(2));
 for (const [name, r] of Object.entries(rows)) {
-  const np = ref.numpy?.[name];
+  // rows that differ only in where our operands live compare with the same numpy/torch work
+  const work = name.replace(' (Backend.clone operands)', '');
+  const np = ref.numpy?.[work];
   const best = Math.min(...[r.wasm, r.x2, r.ort, r.ort32, r.cpu].filter((v) => v !== undefined));
-  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(r.ort32)} | ${f(np)} | ${f(ref.numpy64?.[name])} | ${f(ref.torch?.[name])} | ${np ? (best / np).toFixed(2) : '-'} | ${f(r.old)} | ${f(r.old2)} | ${ratio(r.wasm, r.old)} | ${ratio(r.x2, r.old2)} |`);
+  console.log(`| ${name} | ${f(r.cpu)} | ${f(r.wasm)} | ${f(r.x2)} | ${f(r.ort)} | ${f(r.ort32)} | ${f(np)} | ${f(ref.numpy64?.[work])} | ${f(ref.torch?.[work])} | ${np ? (best / np).toFixed(2) : '-'} | ${f(r.old)} | ${f(r.old2)} | ${ratio(r.wasm, r.old)} | ${ratio(r.x2, r.old2)} |`);
 }
