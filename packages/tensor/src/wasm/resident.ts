@@ -37,9 +37,9 @@ const finalizer = new FinalizationRegistry<{ heap: WasmHeap; ptr: number }>(({ h
 const holders = new WeakMap<TensorData, Block>();
 
 /**
- * A tensor whose values live in a {@link WasmBackend}'s WebAssembly memory (made by its `zeros`,
- * `clone` and by operations that allocate their result). Operations of that backend read and write
- * it in place, without copying it into and out of the memory. `data` is a typed-array view of the
+ * A tensor whose values live in a {@link WasmBackend}'s WebAssembly memory (made by its `zeros`
+ * and `clone`, and by `clone()` of another resident tensor). Operations of that backend read and
+ * write it in place, without copying it into and out of the memory. `data` is a typed-array view of the
  * block: writes to it are the tensor's values. On an unshared memory (a single-threaded backend) a
  * `data` array held across a backend call may be detached by the memory's growth (length 0): read
  * `data` again after each call. `dispose()` returns the block to the backend's heap (the tensor is
