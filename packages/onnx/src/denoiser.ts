@@ -215,6 +215,11 @@ export function resolveDenoiserConfig(meta: PhysMetadata, options: DenoiserOptio
 }
 
 /** The dims onnxruntime gets for a per-row noise input with `rows` rows, following the matched pattern. */
+/** Whether two arrays share memory: the same buffer and overlapping byte ranges (tensors resident in one WebAssembly memory share its buffer without overlapping). */
+function overlaps(a: TensorData, b: TensorData): boolean {
+  return a.buffer === b.buffer && a.byteOffset < b.byteOffset + b.byteLength && b.byteOffset < a.byteOffset + a.byteLength;
+}
+
 function noiseDims(m: MatchedTensor, rows: number): number[] {
   return m.shape.map((p) => (p === 'B' ? rows : typeof p === 'number' ? p : 1));
 }
@@ -315,7 +320,7 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       if (!(given instanceof Tensor)) throw new ValueError('out', given, 'a Tensor');
       if (given.dtype !== x.dtype) throw new ValueError('out.dtype', given.dtype, `${x.dtype} (the dtype of x)`);
       assertSameShape(x, given, 'x', 'out');
-      if (given.data.buffer === x.data.buffer) throw new ValueError('out', 'a view of x', 'a tensor that does not share memory with x');
+      if (overlaps(given.data, x.data)) throw new ValueError('out', 'a view of x', 'a tensor that does not share memory with x');
     }
     const out = given ?? Tensor.zeros(x.shape, x.dtype);
     if (rows === 0) return out;

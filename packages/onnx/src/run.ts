@@ -140,8 +140,13 @@ export function wrapTyped(type: FloatType, data: TensorData, dims: readonly numb
   return new ort.Tensor(type, converted, dims);
 }
 
-/** `true` when `data` has element type `type` (so it can be handed to onnxruntime as is). */
+/**
+ * `true` when `data` can be handed to onnxruntime as is: element type `type`, over an unshared
+ * buffer (onnxruntime-node rejects arrays over a SharedArrayBuffer, such as the `data` of tensors
+ * resident in a threaded WasmBackend's memory, with "Invalid argument").
+ */
 export function isType(data: TensorData, type: FloatType): boolean {
+  if (Object.prototype.toString.call(data.buffer) === '[object SharedArrayBuffer]') return false;
   return type === 'float64' ? data instanceof Float64Array : data instanceof Float32Array;
 }
 

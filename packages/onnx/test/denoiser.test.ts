@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
-import { NonFiniteError, ShapeError, Tensor, ValueError, type Denoiser } from '@phys/tensor';
+import { NonFiniteError, ShapeError, Tensor, ValueError, WasmBackend, type Denoiser } from '@phys/tensor';
 import { vpSigmaInv } from '@phys/kernels';
 import { expectClose, loadGolden } from '../../../test-support/golden.js';
 import { ModelSignatureError, chooseThreads, loadDenoiser, type DenoiserOptions, type OnnxDenoiser } from '../src/index.js';
@@ -381,6 +381,19 @@ describe('chunking, dtypes, fixed batches', () => {
     await expect(m.denoise(x32, sigma, { out: Tensor.zeros(x32.shape, 'float64') })).rejects.toThrow(/out\.dtype/);
     await expect(m.denoise(x32, sigma, { out: Tensor.zeros([rows, 4]) })).rejects.toThrow(ShapeError);
     await expect(m.denoise(x32, sigma, { out: x32 })).rejects.toThrow(/does not share memory/);
+  });
+
+  test('tensors resident in a threaded WasmBackend (shared memory) as x and out', async () => {
+    const be = new WasmBackend({ threads: 2 });
+    const m = await load(affineModel({ a: 0.5, b: 1, c: 0.1 }), { parameterization: 'edm' });
+    const expected = await m(x32, sigma);
+    const x = be.clone(x32);
+    expect(Array.from((await m(x, sigma)).data)).toEqual(Array.from(expected.data));
+    const out = be.zeros(x32.shape); // same memory as x, no overlap
+    expect(await m.denoise(x, sigma, { out })).toBe(out);
+    expect(Array.from(out.data)).toEqual(Array.from(expected.data));
+    await expect(m.denoise(x, sigma, { out: x })).rejects.toThrow(/does not share memory/);
+    be.close();
   });
 
   test('an empty batch returns an empty tensor without running', async () => {
