@@ -155,6 +155,15 @@ export function checkNumber(value: unknown, argument: string, min = -Infinity, m
   return value;
 }
 
+/**
+ * Standard normals shaped like `like` from `rng`: into a tensor from the backend's `zeros` (resident
+ * on WasmBackend, so the noise is neither copied out nor back in) when the generator can fill a
+ * given tensor, else its `normal`. The caller disposes it after use.
+ */
+export function drawNormal(rng: Random, like: Tensor): Tensor {
+  return rng.normalInto ? rng.normalInto(getBackend().zeros(like.shape, like.dtype)) : rng.normal(like.shape, like.dtype);
+}
+
 /** A plain tensor holding the values of `x` (which may live in a backend's own memory). */
 function plainCopy(x: Tensor): Tensor {
   return new Tensor(x.data.slice(), x.shape);

@@ -1,7 +1,7 @@
 // Probability-flow ODE dx/dsigma = (x - D(x; sigma))/sigma (thesis Alg. 13/14; the same loop
 // serves EDM and PFGM++ with r = sigma*sqrt(D)), solved on an explicit decreasing sigma list.
 import { getBackend, type Denoiser, type Random, type Tensor } from '@phys/tensor';
-import { SamplerRun, checkInitial, checkNumber, checkRandom, validateSigmas } from './common.js';
+import { SamplerRun, checkInitial, checkNumber, checkRandom, drawNormal, validateSigmas } from './common.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
 /**
@@ -43,8 +43,9 @@ export function applyChurn(churn: Churn, x: Tensor, t: number): number {
   const gamma = churn.gamma(t);
   if (gamma > 0) {
     const tHat = churn.round ? churn.round(t + churn.round(gamma * t)) : t + gamma * t;
-    const eps = churn.rng.normal(x.shape, x.dtype);
+    const eps = drawNormal(churn.rng, x);
     getBackend().lincomb([[1, x], [Math.sqrt(tHat * tHat - t * t) * churn.sNoise, eps]], x);
+    eps.dispose();
     return tHat;
   }
   if (churn.noiseEveryStep) churn.rng.normal(x.shape, x.dtype);

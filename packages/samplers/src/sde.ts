@@ -1,7 +1,7 @@
 // Reverse-time SDE samplers in the EDM sigma(t) = t parameterisation, where the score is
 // grad log p_sigma(x) = (D(x; sigma) - x)/sigma^2.
 import { ValueError, getBackend, type Denoiser, type Random, type Tensor } from '@phys/tensor';
-import { SamplerRun, checkInitial, checkNumber, checkRandom, validateSigmas } from './common.js';
+import { SamplerRun, checkInitial, checkNumber, checkRandom, drawNormal, validateSigmas } from './common.js';
 import type { SampleResult, SamplerOptions } from './types.js';
 
 /** Options of {@link eulerMaruyamaSample}. */
@@ -45,8 +45,9 @@ export async function eulerMaruyamaSample<C = unknown>(
       const h = t - tNext;
       const c = ((1 + beta) * h) / t;
       if (beta > 0) {
-        const eps = rng.normal(x.shape, x.dtype);
+        const eps = drawNormal(rng, x);
         backend.lincomb([[1 - c, x], [c, denoised], [Math.sqrt(2 * beta * t * h), eps]], x);
+        eps.dispose();
       } else {
         backend.lincomb([[1 - c, x], [c, denoised]], x);
       }
@@ -113,11 +114,13 @@ export async function predictorCorrectorSample<C = unknown>(
     // Predictor (reverse diffusion): (t^2 - t'^2)(D - x)/t^2 + sqrt(t^2 - t'^2) z.
     const dv = t * t - tNext * tNext;
     const c = dv / (t * t);
-    backend.lincomb([[1 - c, x], [c, denoised], [Math.sqrt(dv), rng.normal(x.shape, x.dtype)]], x);
+    const noise = drawNormal(rng, x);
+    backend.lincomb([[1 - c, x], [c, denoised], [Math.sqrt(dv), noise]], x);
+    noise.dispose();
     // Corrector (Langevin at sigma'): score g = (D - x)/t'^2.
     for (let j = 0; j < m; j++) {
       const d2 = await run.denoise(x, tNext);
-      const z = rng.normal(x.shape, x.dtype);
+      const z = drawNormal(rng, x);
       const g = backend.axpby(1 / (tNext * tNext), d2, -1 / (tNext * tNext), x);
       const gNorm = backend.rowNorm(g);
       const zNorm = backend.rowNorm(z);
@@ -137,6 +140,7 @@ export async function predictorCorrectorSample<C = unknown>(
         const e = 2 * ratio * ratio;
         backend.lincomb([[1, x], [e, g], [Math.sqrt(2 * e), z]], x);
       }
+      z.dispose();
     }
     run.step(x, tNext);
   }

@@ -15,6 +15,11 @@ const U32 = 4294967296;
 export interface Random {
   /** Standard normal draws, batch-first `shape` (float32 unless `dtype` says otherwise). */
   normal(shape: readonly number[], dtype?: DType): Tensor;
+  /**
+   * Optional: the draw `normal(out.shape, out.dtype)` would make, written into `out` (returned), so
+   * a caller can reuse one tensor (e.g. one resident in the backend's memory) for every draw.
+   */
+  normalInto?(out: Tensor): Tensor;
   /** Uniform draws in the open interval (0, 1). */
   uniform(shape: readonly number[], dtype?: DType): Tensor;
   /** One Gamma(shape = `alpha`, scale 1) draw per row, in float64. */
@@ -93,7 +98,11 @@ export class PhiloxRng implements Random {
    * the active backend's {@link Backend.philoxNormal}: bit-identical on every backend.
    */
   normal(shape: readonly number[], dtype: DType = 'float32'): Tensor {
-    const out = Tensor.zeros(checkShape(shape), dtype);
+    return this.normalInto(Tensor.zeros(checkShape(shape), dtype));
+  }
+
+  /** {@link PhiloxRng.normal} into `out` (any tensor the active backend takes, e.g. from its `zeros`). */
+  normalInto(out: Tensor): Tensor {
     return getBackend().philoxNormal(out, this.nextCall());
   }
 

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { CpuBackend, PhiloxRng, Tensor, ValueError, WasmBackend, WasmTensor, tidy, type DType, type PhiloxCall } from '../src/index.js';
+import { CpuBackend, PhiloxRng, Tensor, ValueError, WasmBackend, WasmTensor, setBackend, tidy, type DType, type PhiloxCall } from '../src/index.js';
 import { WasmHeap, sizeClass } from '../src/wasm/heap.js';
 import { createWasmMemory } from '../src/wasm/module.js';
 import { poolTesting } from '../src/wasm/pool.js';
@@ -168,6 +168,18 @@ describe.each(['float32', 'float64'] as DType[])('WasmTensor (%s)', (dtype) => {
     const ref = cpu.philoxNormal(Tensor.zeros([rows, cols], dtype), draw).data;
     expectSameBits(one.philoxNormal(one.zeros([rows, cols], dtype), draw).data, ref, 'one thread');
     expectSameBits(two.philoxNormal(two.zeros([rows, cols], dtype), draw).data, ref, 'two threads');
+  });
+
+  it('takes the draws of PhiloxRng.normalInto, the same as normal()', () => {
+    setBackend(one);
+    try {
+      const t = new PhiloxRng(8).normalInto(one.zeros([3, 4099], dtype));
+      const ref = new PhiloxRng(8).normal([3, 4099], dtype).data; // a backend call: read t.data after it
+      expectSameBits(t.data, ref, 'normalInto');
+      t.dispose();
+    } finally {
+      setBackend(cpu);
+    }
   });
 
   it('lives in the shared memory of a threaded backend, with the same bits as one thread', () => {
