@@ -60,6 +60,32 @@ describe('device residency', () => {
     expect(copies(fake)).toEqual({ up: 1, down: 1 });
   });
 
+  it('hands out a read-only host copy without uploading it again, and a write buffer without downloading', () => {
+    const { be, fake } = make();
+    const x = be.toDevice(Tensor.from([1, 2, 3, 4], [2, 2]));
+    fake.log.length = 0;
+    expect(Array.from(x.readData())).toEqual([1, 2, 3, 4]);
+    expect(x.readData()).toBe(x.readData()); // downloaded once
+    be.scaleRows(x, 2, x); // the device copy is still current: no upload
+    expect(copies(fake)).toEqual({ up: 0, down: 1 });
+    const out = be.zeros([2, 2]);
+    fake.log.length = 0;
+    out.writeData().set([5, 6, 7, 8]); // no download of the zeros about to be overwritten
+    expect(copies(fake)).toEqual({ up: 0, down: 0 });
+    expect(Array.from(be.scaleRows(out, -1).data)).toEqual([-5, -6, -7, -8]);
+    expect(copies(fake)).toEqual({ up: 1, down: 1 });
+    // a write into part of an allocation downloads the rest first, so it is not lost
+    const rows = x.sliceRows(1, 2);
+    fake.log.length = 0;
+    rows.writeData().set([0, 0]);
+    expect(Array.from(be.scaleRows(x, 1).data)).toEqual([2, 4, 0, 0]);
+    expect(copies(fake)).toEqual({ up: 1, down: 2 });
+    // host tensors: both are `data` itself
+    const h = Tensor.from([1, 2], [1, 2]);
+    expect(h.readData()).toBe(h.data);
+    expect(h.writeData()).toBe(h.data);
+  });
+
   it('adopts host outputs that own their array, copies into views of another array', () => {
     const { be, fake } = make({ adoptOutputs: true });
     const x = Tensor.from([1, 2, 3, 4], [2, 2]);
