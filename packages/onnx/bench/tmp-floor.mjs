@@ -1,0 +1,11 @@
+import { PhiloxRng } from '@phys/tensor';
+import { createOrtGemm } from '@phys/onnx';
+const e = createOrtGemm({ threads: 2 });
+const rng = new PhiloxRng(1);
+const w = rng.normal([256, 2000], 'float64').data, y = rng.normal([2000, 20]).data;
+const small = (tag) => { const t = []; for (let i = 0; i < 15; i++) { const t0 = performance.now(); e.gemm(w, y, 256, 20, 2000, false); t.push(performance.now() - t0); } t.sort((a, b) => a - b); console.log(tag, t.map((q) => q.toFixed(2)).join(' ')); };
+small('before');
+const X = rng.normal([1024, 3072]).data, Y = rng.normal([4096, 3072]).data;
+e.gemm(X, Y, 1024, 4096, 3072, true, { a: new Float64Array(1024), b: new Float64Array(4096) });
+small('after big');
+small('after big 2');
