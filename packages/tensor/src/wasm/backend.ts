@@ -1,5 +1,5 @@
-import type { Backend, Coef, Matrix64 } from '../backend.js';
-import { checkCoef, checkLincomb, checkMatmul } from '../backend-checks.js';
+import type { Backend, Coef, Matrix64, SoftmaxOptions } from '../backend.js';
+import { checkCoef, checkLincomb, checkMatmul, checkSoftmaxOptions } from '../backend-checks.js';
 import { CpuBackend } from '../cpu.js';
 import { platform } from '#tensor-platform';
 import { ShapeError, ThreadsUnavailableError, ValueError } from '../errors.js';
@@ -516,13 +516,14 @@ export class WasmBackend implements Backend {
     return { data, rows: B, cols: n };
   }
 
-  softmaxRows(logits: Matrix64): Float64Array {
+  softmaxRows(logits: Matrix64, options?: SoftmaxOptions): Float64Array {
     const { data, rows, cols } = logits;
-    if (rows * cols < this.minElements) return this.cpu.softmaxRows(logits);
+    const kernel = checkSoftmaxOptions(options) ? 'softmax_f32exp' : 'softmax';
+    if (rows * cols < this.minElements) return this.cpu.softmaxRows(logits, options);
     const [pd, ps] = this.layout([rows * cols * 8, rows * 16], 4 * rows * cols);
     const mem = this.f64(pd!, rows * cols);
     mem.set(data.subarray(0, rows * cols));
-    this.run({ kernel: 'softmax', calls: [[pd!, rows, cols, ps!]], units: rows, unitStride: [cols * 8, 0, 0, 16], countArg: 1, work: 4 * rows * cols });
+    this.run({ kernel, calls: [[pd!, rows, cols, ps!]], units: rows, unitStride: [cols * 8, 0, 0, 16], countArg: 1, work: 4 * rows * cols });
     const stats = this.f64(ps!, rows * 2);
     const lse = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -534,7 +535,7 @@ export class WasmBackend implements Backend {
       if (Number.isNaN(m)) {
         // A NaN logit: the reference's comparison-based max skips it; replay that row there.
         const row = data.slice(r * cols, (r + 1) * cols);
-        lse[r] = this.cpu.softmaxRows({ data: row, rows: 1, cols })[0]!;
+        lse[r] = this.cpu.softmaxRows({ data: row, rows: 1, cols }, options)[0]!;
         mem.set(row, r * cols);
         continue;
       }
