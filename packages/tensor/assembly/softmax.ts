@@ -13,7 +13,7 @@ const EXP_FLUSH: f64 = -708;
  * polynomial of degree 13 (truncation < 5e-18 relative, Horner from 1/13!), times 2^k built in
  * the exponent bits. Lanes below -708 and -Infinity give exactly 0.
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function expV(x: v128): v128 {
   const k = f64x2.nearest(f64x2.mul(x, f64x2.splat(Math.LOG2E)));
   const r = f64x2.sub(f64x2.sub(x, f64x2.mul(k, f64x2.splat(LN2_HI))), f64x2.mul(k, f64x2.splat(LN2_LO)));
@@ -35,7 +35,7 @@ const EXP_FLUSH: f64 = -708;
 }
 
 /** 2^k for the integral f64x2 `k` in [-1022, 1023]: the biased exponent k + 1023 shifted into the exponent field of each 64-bit lane. */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function twoPow(k: v128): v128 {
   return i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(1023)), 52);
 }
@@ -57,7 +57,7 @@ const C2: f32 = 0.5;
  * (src/cpu.ts computes the same float32 operations; test/softmax-f32.test.ts checks both). Writes
  * the two results to `p` and `p + 16`, returns their lane-wise sum.
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function expStore4F32(p: usize, x0: v128, x1: v128): v128 {
   const k0 = f64x2.nearest(f64x2.mul(x0, f64x2.splat(Math.LOG2E)));
   const k1 = f64x2.nearest(f64x2.mul(x1, f64x2.splat(Math.LOG2E)));
@@ -79,7 +79,7 @@ const C2: f32 = 0.5;
 }
 
 /** One exponential of {@link expStore4F32} (the same float32 and float64 operations, on scalars). */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function expF32(x: f64): f64 {
   if (!(x >= EXP_FLUSH)) return 0;
   const k = nearest<f64>(x * Math.LOG2E);
@@ -101,7 +101,7 @@ const C2: f32 = 0.5;
  * is the precision of the exponentials' polynomial: with f32 each run of eight values goes through
  * {@link expStore4F32}, the last (at most 7) of a row through its scalar twin {@link expF32}.
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function softmaxRows<T>(data: usize, rows: i32, cols: i32, stats: usize): void {
   const odd = (cols & 1) != 0;
   for (let r = 0; r < rows; r++) {

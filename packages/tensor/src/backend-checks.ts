@@ -11,7 +11,7 @@ export function checkCoef(c: Coef, rows: number, argument: string): void {
 
 /** Whether `options` asks for float32 exponentials (`exp: 'float32'`); throws for an `exp` other than 'float32' or 'float64'. */
 export function checkSoftmaxOptions(options: SoftmaxOptions | undefined): boolean {
-  const exp = options?.exp ?? 'float64';
+  const exp: string = options?.exp ?? 'float64';
   if (exp !== 'float64' && exp !== 'float32') throw new ValueError('options.exp', exp, "'float64' or 'float32'");
   return exp === 'float32';
 }
