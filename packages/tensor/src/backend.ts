@@ -18,7 +18,8 @@ export interface SoftmaxOptions {
   /**
    * Precision of the exponentials. `'float64'` (default): float64 throughout. `'float32'` (opt in,
    * for speed: the WebAssembly backend evaluates the exponential's polynomial in float32 SIMD lanes,
-   * four at a time): every weight within a relative 2^-21 (4.8e-7) of the float64 result and the
+   * four at a time; the reference `CpuBackend` computes the same float32 operations, slower than
+   * its float64 `Math.exp`): every weight within a relative 2^-21 (4.8e-7) of the float64 result and the
    * log-sum-exp within 2^-21 absolute, except that weights below exp(-708) of the row's largest
    * (< 3.3e-308) may be 0. The max subtraction, the range reduction, the sums and the
    * normalisation stay in float64, and the errors thrown are those of the float64 path. A backend
