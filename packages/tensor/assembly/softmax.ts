@@ -34,10 +34,15 @@ const EXP_FLUSH: f64 = -708;
   return v128.andnot(f64x2.mul(p, twoPow(k)), f64x2.lt(x, f64x2.splat(EXP_FLUSH)));
 }
 
-/** 2^k for the integral f64x2 `k` in [-1022, 1023]: the biased exponent k + 1023 shifted into the exponent field of each 64-bit lane. */
+/**
+ * 2^k for the integral f64x2 `k` in [-1022, 1023]: the biased exponent k + 1023 shifted into the
+ * exponent field of each 64-bit lane. k + 1023 is made an integer in the low mantissa bits by
+ * adding 1.5 2^52 (exact), which the shift by 52 then moves into place (two instructions instead
+ * of a float-to-integer conversion and a widening).
+ */
 // @ts-expect-error: decorator (AssemblyScript)
 @inline function twoPow(k: v128): v128 {
-  return i64x2.shl(i64x2.add(i64x2.extend_low_i32x4_s(i32x4.trunc_sat_f64x2_s_zero(k)), i64x2.splat(1023)), 52);
+  return i64x2.shl(f64x2.add(k, f64x2.splat(6755399441055744.0 + 1023.0)), 52);
 }
 
 /** Taylor coefficients of e^r, 1/7! down to 1/2!, rounded to float32. */
