@@ -1,7 +1,7 @@
 // The CUDA implementation of the @phys/tensor Backend interface over the native addon: device
 // memory and its host mirrors, tensors that live on the device, the scope helper, and one method
 // per Backend operation. Kept in one file on purpose (the Backend interface is being reshaped).
-import { ShapeError, Tensor, ValueError, assertSameShape, checkCoef, checkLincombTerms, checkMatmul, checkPhiloxCall, formatShape, type Backend, type Coef, type DType, type Matrix64, type PhiloxCall, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, assertSameShape, checkCoef, checkLincombTerms, checkMatmul, checkPhiloxCall, checkSoftmaxOptions, formatShape, type Backend, type Coef, type DType, type Matrix64, type PhiloxCall, type SoftmaxOptions, type TensorData } from '@phys/tensor';
 import { BackendUnavailableError } from './errors.js';
 import { loadAddon, selectDevice, type CudaAddon, type CudaDeviceInfo } from './loader.js';
 
@@ -653,7 +653,13 @@ export class CudaBackend implements Backend {
     return this.track(new CudaMatrix(new View(d, 0, B * n), B, n));
   }
 
-  softmaxRows(logits: Matrix64): Float64Array {
+  /**
+   * Row-wise softmax on the device (the Backend contract). The device kernel has no float32
+   * variant: `options.exp: 'float32'` is accepted and computed in float64 like the default, which
+   * meets that option's bound.
+   */
+  softmaxRows(logits: Matrix64, options?: SoftmaxOptions): Float64Array {
+    checkSoftmaxOptions(options);
     const { rows, cols } = logits;
     const L = this.matrixOperand(logits);
     L.view.storage.forWrite(false);

@@ -202,6 +202,16 @@ describe('operations beyond the reference suite', () => {
     expect(Array.from(be.lincomb(terms).data)).toEqual(Array.from(cpu.lincomb(terms).data));
   });
 
+  it("computes softmaxRows with exp: 'float32' in float64, like the default, and rejects other precisions", () => {
+    const { be } = make();
+    const z = Float64Array.from(rng.normal([3, 7], 'float64').data, (v) => 20 * v);
+    const a = { data: z.slice(), rows: 3, cols: 7 };
+    const b = { data: z.slice(), rows: 3, cols: 7 };
+    expect(Array.from(be.softmaxRows(a, { exp: 'float32' }))).toEqual(Array.from(be.softmaxRows(b)));
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expect(() => be.softmaxRows(b, { exp: 'float16' as 'float32' })).toThrow(ValueError);
+  });
+
   it('scales the rows of a host matrix in place', () => {
     const { be, fake } = make();
     const m = { data: Float64Array.of(1, 2, 3, 4), rows: 2, cols: 2 };
