@@ -1,0 +1,38 @@
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { OnnxModelHeader } from '../protobuf.js';
+
+/**
+ * The onnxruntime API this package uses, typed by onnxruntime-common: onnxruntime-node and
+ * onnxruntime-web both re-export these classes, each with its own execution providers registered.
+ */
+export interface OrtApi {
+  readonly InferenceSession: typeof InferenceSession;
+  readonly Tensor: typeof Tensor;
+}
+
+/** A model named by a path or URL, made ready for `InferenceSession.create`. */
+export interface ResolvedModel {
+  /** What onnxruntime opens: a file path (Node: external weight files next to it resolve) or the bytes. */
+  readonly model: string | Uint8Array;
+  /** The model's IR version, producer, opsets and `metadata_props`. */
+  readonly header: OnnxModelHeader;
+  /** Size of the model in bytes. */
+  readonly modelBytes: number;
+}
+
+/**
+ * What differs between the hosts: Node (onnxruntime-node, files, `os.availableParallelism`) and
+ * browsers (onnxruntime-web, fetch, `navigator.hardwareConcurrency`). `#onnx-platform` resolves to
+ * ./node.ts or ./browser.ts by the `browser` condition; everything else is one adapter over
+ * onnxruntime-common's types.
+ */
+export interface OnnxPlatform {
+  readonly name: 'node' | 'browser';
+  readonly ort: OrtApi;
+  /** The cores onnxruntime may use. */
+  cpuCount(): number;
+  /** Reads the model a path (Node) or URL (browser, relative to the page) names. */
+  resolveModel(source: string | URL): Promise<ResolvedModel>;
+  /** Session options of this host under the caller's, for a session of `threads` intra-op threads. */
+  sessionDefaults(threads: number): InferenceSession.SessionOptions;
+}
