@@ -149,20 +149,14 @@ function floatTensor(onnx: OnnxModule, type: 'float32' | 'float64', data: ArrayL
 }
 
 /**
- * Runs the session with a preallocated output (onnxruntime-node then writes into our array; it
- * also keeps Jest's separate realm from rejecting the typed arrays onnxruntime would create).
+ * Runs the session with a preallocated output (onnxruntime-node then writes into our array, which
+ * also keeps Jest's separate realm from rejecting the typed arrays onnxruntime would create;
+ * `runSession` copies onnxruntime-web's result into it).
  */
 async function run(o: Opened, feeds: Record<string, OrtTensor>, output: string, type: 'float32' | 'float64', dims: readonly number[]): Promise<OrtTensor> {
   const size = dims.reduce((a, b) => a * b, 1);
   const fetch = type === 'float64' ? o.onnx.ortTensor('float64', new Float64Array(size), dims) : o.onnx.ortTensor('float32', new Float32Array(size), dims);
-  try {
-    await o.session.run(feeds, { [output]: fetch });
-  } catch (e) {
-    const fed = Object.entries(feeds)
-      .map(([n, t]) => `${n}: ${t.type} [${t.dims.join(', ')}]`)
-      .join('; ');
-    throw new o.onnx.ModelRunError(o.source, `fed ${fed}; expected output '${output}' ${type} [${dims.join(', ')}]`, e);
-  }
+  await o.onnx.runSession(o.session, o.source, feeds, { [output]: fetch }, `expected output '${output}' ${type} [${dims.join(', ')}]`);
   return fetch;
 }
 

@@ -100,13 +100,15 @@ export function planChunks(rows: number, chunkRows: number, breakAt?: Float64Arr
 
 /**
  * Runs `fn` on each chunk in order, checking `signal` before every chunk. onnxruntime-node runs a
- * session on the JS thread after a `setImmediate` (onnxruntime-web awaits its WebAssembly calls),
- * so timers, signals and I/O get a turn between chunks; that is where an abort takes effect.
+ * session on the JS thread after a `setImmediate`, and in a browser each chunk waits for a turn of
+ * the event loop first (`yieldTurn` of the platform), so timers, signals, clicks and I/O get a
+ * turn between chunks; that is where an abort takes effect.
  */
 export async function forEachChunk(chunks: readonly Chunk[], options: RunOptions, fn: (chunk: Chunk) => Promise<void>): Promise<void> {
   const total = chunks.length === 0 ? 0 : chunks[chunks.length - 1]!.end;
   let k = 0;
   for (const chunk of chunks) {
+    await platform.yieldTurn();
     options.signal?.throwIfAborted();
     await fn(chunk);
     k++;
@@ -162,21 +164,37 @@ export function isType(data: TensorData, type: FloatType): boolean {
   return type === 'float64' ? data instanceof Float64Array : data instanceof Float32Array;
 }
 
-/** Runs a session, wrapping failures in {@link ModelRunError}. `fetches` may hold preallocated outputs. */
+/**
+ * Runs a session, wrapping failures in {@link ModelRunError} (`expected`, when given, is added to
+ * its message). `fetches` may hold preallocated outputs: onnxruntime-node writes into them;
+ * onnxruntime-web is asked for new tensors instead, which are copied into them here, so a
+ * preallocated output holds the result on every host.
+ */
 export async function runSession(
   session: InferenceSession,
   source: string,
   feeds: Record<string, OrtTensor>,
   fetches: Record<string, OrtTensor | null>,
+  expected?: string,
 ): Promise<Record<string, OrtTensor>> {
+  let results: Record<string, OrtTensor>;
   try {
-    return (await session.run(feeds, fetches));
+    const asked = platform.writesPreallocatedOutputs ? fetches : Object.fromEntries(Object.keys(fetches).map((name) => [name, null]));
+    results = await session.run(feeds, asked);
   } catch (e) {
     const fed = Object.entries(feeds)
       .map(([k, t]) => `${k}: ${t.type} [${t.dims.join(', ')}]`)
       .join('; ');
-    throw new ModelRunError(source, `fed ${fed}`, e);
+    throw new ModelRunError(source, `fed ${fed}${expected ? `; ${expected}` : ''}`, e);
   }
+  for (const [name, pre] of Object.entries(fetches)) {
+    const got = results[name];
+    if (pre !== null && got !== undefined && got.data !== pre.data) {
+      (pre.data as TensorData).set(got.data as TensorData);
+      results[name] = pre;
+    }
+  }
+  return results;
 }
 
 /** Throws a {@link ValueError} unless `sigma` holds `rows` finite values > 0. */

@@ -11,12 +11,14 @@ interface WebHost {
   fetch?: (url: string | URL) => Promise<{ ok: boolean; status: number; arrayBuffer(): Promise<ArrayBuffer> }>;
   navigator?: { hardwareConcurrency?: number };
   crossOriginIsolated?: boolean;
+  setTimeout?: (fn: () => void, ms: number) => unknown;
 }
 const host = globalThis as WebHost;
 
 export const platform: OnnxPlatform = {
   name: 'browser',
   ort,
+  writesPreallocatedOutputs: false,
   // onnxruntime-web runs threads only where SharedArrayBuffer is available (a cross-origin isolated page).
   cpuCount: () => (host.crossOriginIsolated === true ? (host.navigator?.hardwareConcurrency ?? 1) : 1),
   async resolveModel(source) {
@@ -30,6 +32,10 @@ export const platform: OnnxPlatform = {
     if (!response.ok) throw new ValueError('model', String(source), `a URL that can be fetched (HTTP ${response.status})`);
     const bytes = new Uint8Array(await response.arrayBuffer());
     return { model: bytes, header: readModelHeader(bytes, String(source)), modelBytes: bytes.byteLength };
+  },
+  yieldTurn() {
+    // A timer task, queued behind input and other tasks (scheduler.yield() would continue ahead of them).
+    return new Promise((resolve) => (host.setTimeout ? host.setTimeout(resolve, 0) : resolve()));
   },
   sessionDefaults(threads) {
     // onnxruntime-web takes its thread count once, from env, before its first session.

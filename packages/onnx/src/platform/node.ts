@@ -12,6 +12,7 @@ import type { OnnxPlatform } from './types.js';
 export const platform: OnnxPlatform = {
   name: 'node',
   ort,
+  writesPreallocatedOutputs: true,
   cpuCount: () => availableParallelism(),
   async resolveModel(source) {
     let path: string;
@@ -28,5 +29,6 @@ export const platform: OnnxPlatform = {
     }
     return { model: path, header: await readModelHeaderFromFile(path), modelBytes };
   },
+  yieldTurn: () => Promise.resolve(),
   sessionDefaults: (threads) => ({ intraOpNumThreads: threads }),
 };

@@ -29,10 +29,22 @@ export interface ResolvedModel {
 export interface OnnxPlatform {
   readonly name: 'node' | 'browser';
   readonly ort: OrtApi;
+  /**
+   * Whether `session.run` writes into preallocated CPU outputs. onnxruntime-node does;
+   * onnxruntime-web 1.30 hands the preallocated tensor back unwritten, so it gets none.
+   */
+  readonly writesPreallocatedOutputs: boolean;
   /** The cores onnxruntime may use. */
   cpuCount(): number;
   /** Reads the model a path (Node) or URL (browser, relative to the page) names. */
   resolveModel(source: string | URL): Promise<ResolvedModel>;
+  /**
+   * Resolves after the host's event loop had a turn (input, timers, an abort): called between
+   * onnxruntime calls. onnxruntime-node already runs each call after a `setImmediate`;
+   * onnxruntime-web's `run` resolves in microtasks only, which would keep a page's clicks waiting
+   * until a whole sampling run ends.
+   */
+  yieldTurn(): Promise<void>;
   /** Session options of this host under the caller's, for a session of `threads` intra-op threads. */
   sessionDefaults(threads: number): InferenceSession.SessionOptions;
 }
