@@ -35,7 +35,10 @@ export const platform: OnnxPlatform = {
   },
   yieldTurn() {
     // A timer task, queued behind input and other tasks (scheduler.yield() would continue ahead of them).
-    return new Promise((resolve) => (host.setTimeout ? host.setTimeout(resolve, 0) : resolve()));
+    return new Promise((resolve) => {
+      if (host.setTimeout) host.setTimeout(resolve, 0);
+      else resolve();
+    });
   },
   sessionDefaults(threads) {
     // onnxruntime-web takes its thread count once, from env, before its first session.
