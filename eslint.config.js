@@ -30,6 +30,21 @@ export default tseslint.config(
     },
   },
   {
+    // AssemblyScript kernels (packages/tensor/assembly): type-checked against AssemblyScript's own
+    // declarations (assembly/tsconfig.json extends assemblyscript/std/assembly.json). Its function
+    // decorators (`@inline`) are not TypeScript: the parser keeps them in the tree instead of
+    // failing (`allowInvalidAST`), and tsc's error on them is expected (`@ts-expect-error`).
+    // Casts such as `<usize>n` or `<f64>x` convert in AssemblyScript (i32, usize, f64 are all
+    // `number` to TypeScript), so they are never unnecessary; a type parameter used only in the
+    // body (`sizeof<T>() == 4`) selects the float32 or float64 variant at compile time.
+    files: ['**/assembly/**/*.ts'],
+    languageOptions: { parserOptions: { allowInvalidAST: true } },
+    rules: {
+      '@typescript-eslint/no-unnecessary-type-assertion': 'off',
+      '@typescript-eslint/no-unnecessary-type-parameters': 'off',
+    },
+  },
+  {
     files: ['**/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',

@@ -27,6 +27,8 @@ export default function jestConfig(packageDir) {
       '^@phys/([a-z-]+)/([a-z-]+)$': path.join(root, 'packages/$1/src/$2.ts'),
       // @phys/tensor's host module ("imports" of its package.json, `node` condition), from source
       '^#tensor-platform$': path.join(root, 'packages/tensor/src/platform/node.ts'),
+      // @phys/onnx's runtime host ("imports", default condition: onnxruntime-node), from source
+      '^#onnx-platform$': path.join(root, 'packages/onnx/src/platform/node.ts'),
       '^(\\.{1,2}/.*)\\.js$': '$1',
     },
     testTimeout: 120000,

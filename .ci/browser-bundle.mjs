@@ -5,12 +5,18 @@
 // with Heun on the empirical denoiser (the default backend: WebAssembly SIMD where available),
 // draws Philox normals, round-trips FID statistics through .npz bytes (deflate) and computes a
 // sliced Wasserstein distance. The same program bundled for Node must print the same numbers.
-// Exit code 0 and the line `bundle: N passed, 0 failed` when all holds.
+// Then the browser entries of @phys/onnx and @phys/latents/onnx, resolved as a bundler resolves
+// the published packages (the `browser` condition, from their built dist/: `npm run build` first),
+// must bundle with no Node built-in and no onnxruntime-node in the graph (onnxruntime-web in its
+// place). With --sizes, it prints each package's browser bundle, minified and gzipped
+// (docs/browser.md). Exit code 0 and the line `bundle: N passed, 0 failed` when all holds.
 import { build } from 'esbuild';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { builtinModules } from 'node:module';
+import { gzipSync } from 'node:zlib';
 import vm from 'node:vm';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -103,6 +109,55 @@ if (browserCode !== undefined) {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+}
+
+// The browser entries of the ONNX packages, resolved through package.json "exports"/"imports".
+const NODE_ONLY = new Set([...builtinModules, ...builtinModules.map((m) => `node:${m}`), 'onnxruntime-node']);
+
+/** Bundles `contents` for the browser as a bundler would from the published packages; returns the output and its inputs. */
+async function bundleBrowserEsm(contents, minify = false) {
+  const r = await build({
+    stdin: { contents, resolveDir: root, sourcefile: 'browser-onnx-entry.js', loader: 'js' },
+    bundle: true,
+    write: false,
+    platform: 'browser',
+    format: 'esm',
+    target: 'es2022',
+    minify,
+    metafile: true,
+    logLevel: 'silent',
+    // No tsconfig.json lookup: the packages' dev "paths" (@phys/* -> src) are not what a user's bundler sees.
+    tsconfigRaw: {},
+  });
+  return { code: r.outputFiles[0].text, inputs: Object.keys(r.metafile.inputs) };
+}
+
+const onnxProgram = `
+import { loadDenoiser, loadClassifier, openModel } from '@phys/onnx';
+import { loadLatentDenoiser, OnnxLatentPrior, loadLatentEncoder } from '@phys/latents/onnx';
+export { loadDenoiser, loadClassifier, openModel, loadLatentDenoiser, OnnxLatentPrior, loadLatentEncoder };
+`;
+try {
+  const { code, inputs } = await bundleBrowserEsm(onnxProgram);
+  check('the browser entries of @phys/onnx and @phys/latents/onnx bundle', true);
+  const nodeOnly = inputs.filter((f) => NODE_ONLY.has(f) || /node_modules\/onnxruntime-node\//.test(f) || /packages\/onnx\/(src|dist)\/(index|model-file|gemm|platform\/node)\./.test(f));
+  check('no Node built-in, onnxruntime-node or Node entry in their graph', nodeOnly.length === 0, nodeOnly.join(', '));
+  check('onnxruntime-web in their graph', inputs.some((f) => /node_modules\/onnxruntime-web\//.test(f)), inputs.filter((f) => /onnxruntime/.test(f)).join(', '));
+  check('the @phys/onnx browser entry and its web platform in their graph', inputs.some((f) => /packages\/onnx\/dist\/browser\.js$/.test(f)) && inputs.some((f) => /packages\/onnx\/dist\/platform\/browser\.js$/.test(f)));
+  console.log(`browser onnx bundle: ${code.length} bytes, ${inputs.length} inputs`);
+} catch (e) {
+  check('the browser entries of @phys/onnx and @phys/latents/onnx bundle', false, (e.errors ?? []).map((m) => `${m.text} (${m.location?.file ?? '?'})`).join('; ') || e.message);
+}
+
+if (process.argv.includes('--sizes')) {
+  // Each package's browser bundle on its own (everything it imports included), minified and gzipped.
+  const entries = [...CORE.map((p) => [`@phys/${p}`, `export * from '@phys/${p}';`]), ['@phys/latents', "export * from '@phys/latents';"], ['@phys/latents/onnx', "export * from '@phys/latents/onnx';"], ['@phys/onnx', "export * from '@phys/onnx';"]];
+  console.log('| entry | minified | gzipped |\n| --- | ---: | ---: |');
+  for (const [name, contents] of entries) {
+    const { code } = await bundleBrowserEsm(contents, true);
+    const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+    console.log(`| \`${name}\` | ${kib(code.length)} | ${kib(gzipSync(code, { level: 9 }).length)} |`);
   }
 }
 

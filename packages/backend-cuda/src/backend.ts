@@ -1,7 +1,7 @@
 // The CUDA implementation of the @phys/tensor Backend interface over the native addon: device
 // memory and its host mirrors, tensors that live on the device, the scope helper, and one method
 // per Backend operation. Kept in one file on purpose (the Backend interface is being reshaped).
-import { ShapeError, Tensor, ValueError, assertSameShape, checkCoef, checkLincombTerms, checkMatmul, checkPhiloxCall, formatShape, type Backend, type Coef, type DType, type Matrix64, type PhiloxCall, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, assertSameShape, checkCoef, checkLincombTerms, checkMatmul, checkPhiloxCall, checkSoftmaxOptions, formatShape, type Backend, type Coef, type DType, type Matrix64, type PhiloxCall, type SoftmaxOptions, type TensorData } from '@phys/tensor';
 import { BackendUnavailableError } from './errors.js';
 import { loadAddon, selectDevice, type CudaAddon, type CudaDeviceInfo } from './loader.js';
 
@@ -51,6 +51,9 @@ const CANCEL = { float64: 2 ** -20, float32: 2 ** -10 } as const;
 const allocateHost = (n: number, dtype: DType): TensorData => (dtype === 'float64' ? new Float64Array(n) : new Float32Array(n));
 const dtypeOf = (a: TensorData): DType => (a instanceof Float64Array ? 'float64' : 'float32');
 
+/** How the host uses a mirror it asks for: see {@link Storage.hostArray}. */
+type HostAccess = 'shared' | 'read' | 'write';
+
 /**
  * One device allocation and its host mirror. The mirror is allocated on the first host read.
  * `hostValid`: the mirror equals the device values. `hostShared`: the mirror has been handed out
@@ -95,16 +98,22 @@ class Storage {
     this.hostShared = false;
   }
 
-  /** The host mirror, downloaded (after the stream's pending work) when the device is newer. */
-  hostArray(): TensorData {
+  /**
+   * The host mirror. `'shared'` (the `data` accessor) and `'read'` download it (after the stream's
+   * pending work) when the device is newer; `'shared'` also counts it as possibly written (uploaded
+   * before the device reads again), `'read'` does not. `'write'` (the caller overwrites every value)
+   * skips the download and marks the mirror as the newer copy.
+   */
+  hostArray(mode: HostAccess): TensorData {
     this.live();
     this.host ??= allocateHost(this.length, this.dtype);
+    if (mode === 'write') this.hostValid = true;
     if (!this.hostValid) {
       this.ctx.addon.download(this.addr, this.host);
       this.ctx.stats.downloads++;
       this.hostValid = true;
     }
-    this.hostShared = true;
+    if (mode !== 'read') this.hostShared = true;
     return this.host;
   }
 
@@ -137,9 +146,12 @@ class View {
     return this.offset === 0 && this.length === this.storage.length;
   }
 
-  /** The host values of this view (a stable array object: the same one on every read). */
-  hostData(): TensorData {
-    const host = this.storage.hostArray();
+  /**
+   * The host values of this view (a stable array object: the same one on every read). A `'write'`
+   * of part of a storage downloads the rest first, like `'shared'`.
+   */
+  hostData(mode: HostAccess = 'shared'): TensorData {
+    const host = this.storage.hostArray(mode === 'write' && !this.whole ? 'shared' : mode);
     if (this.whole) return host;
     if (this.cache?.host !== host) this.cache = { host, sub: host.subarray(this.offset, this.offset + this.length) };
     return this.cache.sub;
@@ -228,6 +240,8 @@ export class CudaTensor extends Tensor {
 function attach(t: Tensor, view: View): void {
   views.set(t, view);
   Object.defineProperty(t, 'data', { get: () => view.hostData(), configurable: true, enumerable: true });
+  Object.defineProperty(t, 'readData', { value: () => view.hostData('read'), configurable: true });
+  Object.defineProperty(t, 'writeData', { value: () => view.hostData('write'), configurable: true });
   Object.defineProperty(t, 'dtype', { value: view.dtype, configurable: true });
   Object.defineProperty(t, 'size', { value: view.length, configurable: true });
   Object.defineProperty(t, 'dispose', { value: () => { view.dispose(); }, configurable: true });
@@ -238,7 +252,7 @@ function release(t: Tensor, view: View): void {
   if (view.disposed) return;
   const data = view.hostData();
   views.delete(t);
-  for (const k of ['dtype', 'size', 'dispose']) Reflect.deleteProperty(t, k);
+  for (const k of ['dtype', 'size', 'dispose', 'readData', 'writeData']) Reflect.deleteProperty(t, k);
   Object.defineProperty(t, 'data', { value: data, writable: true, configurable: true, enumerable: true });
   view.dispose();
 }
@@ -639,7 +653,13 @@ export class CudaBackend implements Backend {
     return this.track(new CudaMatrix(new View(d, 0, B * n), B, n));
   }
 
-  softmaxRows(logits: Matrix64): Float64Array {
+  /**
+   * Row-wise softmax on the device (the Backend contract). The device kernel has no float32
+   * variant: `options.exp: 'float32'` is accepted and computed in float64 like the default, which
+   * meets that option's bound.
+   */
+  softmaxRows(logits: Matrix64, options?: SoftmaxOptions): Float64Array {
+    checkSoftmaxOptions(options);
     const { rows, cols } = logits;
     const L = this.matrixOperand(logits);
     L.view.storage.forWrite(false);

@@ -60,6 +60,32 @@ describe('device residency', () => {
     expect(copies(fake)).toEqual({ up: 1, down: 1 });
   });
 
+  it('hands out a read-only host copy without uploading it again, and a write buffer without downloading', () => {
+    const { be, fake } = make();
+    const x = be.toDevice(Tensor.from([1, 2, 3, 4], [2, 2]));
+    fake.log.length = 0;
+    expect(Array.from(x.readData())).toEqual([1, 2, 3, 4]);
+    expect(x.readData()).toBe(x.readData()); // downloaded once
+    be.scaleRows(x, 2, x); // the device copy is still current: no upload
+    expect(copies(fake)).toEqual({ up: 0, down: 1 });
+    const out = be.zeros([2, 2]);
+    fake.log.length = 0;
+    out.writeData().set([5, 6, 7, 8]); // no download of the zeros about to be overwritten
+    expect(copies(fake)).toEqual({ up: 0, down: 0 });
+    expect(Array.from(be.scaleRows(out, -1).data)).toEqual([-5, -6, -7, -8]);
+    expect(copies(fake)).toEqual({ up: 1, down: 1 });
+    // a write into part of an allocation downloads the rest first, so it is not lost
+    const rows = x.sliceRows(1, 2);
+    fake.log.length = 0;
+    rows.writeData().set([0, 0]);
+    expect(Array.from(be.scaleRows(x, 1).data)).toEqual([2, 4, 0, 0]);
+    expect(copies(fake)).toEqual({ up: 1, down: 2 });
+    // host tensors: both are `data` itself
+    const h = Tensor.from([1, 2], [1, 2]);
+    expect(h.readData()).toBe(h.data);
+    expect(h.writeData()).toBe(h.data);
+  });
+
   it('adopts host outputs that own their array, copies into views of another array', () => {
     const { be, fake } = make({ adoptOutputs: true });
     const x = Tensor.from([1, 2, 3, 4], [2, 2]);
@@ -174,6 +200,16 @@ describe('operations beyond the reference suite', () => {
     const xs = Array.from({ length: 40 }, () => rng.normal([2, 3]));
     const terms = xs.map((x, k) => [k % 3 === 0 ? Float64Array.of(0.3 * k, -1 / (k + 1)) : 1 / (k + 1), x] as const);
     expect(Array.from(be.lincomb(terms).data)).toEqual(Array.from(cpu.lincomb(terms).data));
+  });
+
+  it("computes softmaxRows with exp: 'float32' in float64, like the default, and rejects other precisions", () => {
+    const { be } = make();
+    const z = Float64Array.from(rng.normal([3, 7], 'float64').data, (v) => 20 * v);
+    const a = { data: z.slice(), rows: 3, cols: 7 };
+    const b = { data: z.slice(), rows: 3, cols: 7 };
+    expect(Array.from(be.softmaxRows(a, { exp: 'float32' }))).toEqual(Array.from(be.softmaxRows(b)));
+    expect(Array.from(a.data)).toEqual(Array.from(b.data));
+    expect(() => be.softmaxRows(b, { exp: 'float16' as 'float32' })).toThrow(ValueError);
   });
 
   it('scales the rows of a host matrix in place', () => {

@@ -2,7 +2,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { Tensor } from '@phys/tensor';
 import { UsageError } from './errors.js';
-import { untileGrid } from './grid.js';
+import { untileGrid } from '@phys/metrics';
 import type { Image8 } from './png.js';
 import { decodePngAsync } from './png-decode.js';
 

@@ -1,15 +1,7 @@
 import { deflateSync } from 'node:zlib';
-import { crc32 } from '@phys/metrics';
+import { crc32, type Image8 } from '@phys/metrics';
 
-/** An 8-bit image: `channels` 1 (gray), 3 (RGB) or 4 (RGBA), row-major interleaved. */
-export interface Image8 {
-  readonly width: number;
-  readonly height: number;
-  readonly channels: 1 | 3 | 4;
-  readonly data: Uint8Array;
-  /** tEXt chunks (keyword -> Latin-1 text). */
-  readonly text?: Readonly<Record<string, string>>;
-}
+export type { Image8 } from '@phys/metrics';
 
 const SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
 const COLOR_TYPE: Record<1 | 3 | 4, number> = { 1: 0, 3: 2, 4: 6 };

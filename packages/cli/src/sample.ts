@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
-import { edmKernel, edmSchedule, pfgmKernel, pfgmppKernel, vpKernel, veKernel, type Kernel } from '@phys/kernels';
-import { loadDenoiser, loadNormalizedField, type OnnxDenoiser } from '@phys/onnx';
+import { edmSchedule, pfgmKernel } from '@phys/kernels';
+import { loadDenoiser, loadNormalizedField, noiseKernel } from '@phys/onnx';
 import {
   dpmSolverSample,
   edmStochasticSample,
@@ -24,7 +24,7 @@ import {
 import { PhiloxRng, Tensor, shapeSize } from '@phys/tensor';
 import { checkMemory, checkWritable, joinNegativeValues, type MemoryTerm } from './limits.js';
 import { UsageError, finiteNumber, positiveInt } from './errors.js';
-import { tileGrid } from './grid.js';
+import { tileGrid } from '@phys/metrics';
 import { defaultDenoiserPath, requireFile } from './models.js';
 import { writeFileAtomic } from './output.js';
 import { encodePng } from './png.js';
@@ -108,15 +108,6 @@ export interface SampleReport {
   seeds?: { shard: string; shardSource: string; inShard: number; written: number; skipped: number };
   /** Per-step timings (grid runs only; per-seed runs keep memory bounded by the batch). */
   stepTimings: { batch: number; step: number; sigma: number; nfe: number; ms: number }[];
-}
-
-function kernelFor(model: OnnxDenoiser, D: number | undefined): Kernel {
-  const k = model.info.kernel;
-  const d = D ?? k.D;
-  if (k.kind === 'pfgmpp' || (D !== undefined && Number.isFinite(D))) return pfgmppKernel({ D: d });
-  if (k.kind === 'vp') return vpKernel();
-  if (k.kind === 've') return veKernel();
-  return edmKernel();
 }
 
 function restartLevels(preset: string | undefined, json: string | undefined): { levels: RestartConfig; steps?: number } {
@@ -292,7 +283,7 @@ export async function sampleCommand(argv: string[], signal: AbortSignal): Promis
     try {
       const { info } = model;
       range = [info.valueRange[0], info.valueRange[1]];
-      const kernel = kernelFor(model, D);
+      const kernel = noiseKernel(model.info.kernel, D);
       kernelName = kernel.name;
       const sigmaMax = finiteNumber(values['sigma-max'], 'sigma-max', info.sigmaMax, true);
       const sigmas = edmSchedule({ steps, sigmaMin: info.sigmaMin, sigmaMax });

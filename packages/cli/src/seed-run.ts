@@ -1,7 +1,6 @@
-import { writeNpz } from '@phys/metrics';
+import { tileGrid, writeNpz } from '@phys/metrics';
 import type { Tensor } from '@phys/tensor';
 import { UsageError } from './errors.js';
-import { tileGrid } from './grid.js';
 import { batchNpzPath, seedImagePath, seedWritten } from './outdir.js';
 import { writeFileAtomic } from './output.js';
 import { encodePng } from './png.js';

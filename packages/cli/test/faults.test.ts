@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deflateSync } from 'node:zlib';
 import { Tensor } from '@phys/tensor';
-import { tileGrid } from '../src/grid.js';
+import { tileGrid } from '@phys/metrics';
 import { chunk, encodePng } from '../src/png.js';
 import { decodePng, decodePngAsync } from '../src/png-decode.js';
 

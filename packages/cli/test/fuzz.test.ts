@@ -1,7 +1,7 @@
 // Property-based fuzz of the CLI's file readers (test-support/fuzz.ts): random and mutated PNG
 // bytes decode or throw a typed one-line error, never a RangeError or a huge allocation.
 import { Tensor } from '@phys/tensor';
-import { tileGrid, untileGrid } from '../src/grid.js';
+import { tileGrid, untileGrid } from '@phys/metrics';
 import { encodePng } from '../src/png.js';
 import { decodePng } from '../src/png-decode.js';
 import { fc, fuzz } from '../../../test-support/fuzz.js';

@@ -9,7 +9,7 @@ export type { SymmetricEigen } from './linalg.js';
 export { EmptyReferenceError } from './check.js';
 export type { CheckFiniteOption } from './check.js';
 export { posteriorWeights, posteriorMean, empiricalDenoiser, logKernelMatrix } from './posterior.js';
-export type { LogKernel, PosteriorWeights, EmpiricalDenoiserOptions } from './posterior.js';
+export type { LogKernel, PosteriorOptions, PosteriorWeights, EmpiricalDenoiserOptions } from './posterior.js';
 export { pfgmppField, scaledPfgmppField, pfgmFieldTarget, pfgmppNormalizedField, exactPfgmField, logUnitSphereArea } from './electric.js';
 export type { ReducedField, NormalizedFieldOptions, NormalizedFieldValue } from './electric.js';
 export { stfReferenceBatch, stfTargets, vDsm, vStf, posteriorTvd, logKernelSlope } from './stf.js';

@@ -1,7 +1,7 @@
 // Empirical posterior over a reference set: p(y_i | x) proportional to p_sigma(x | y_i), the
 // self-normalised weights behind the exact denoiser of an empirical data set, the STF targets
 // (thesis Eq. 3.4) and the PFGM/PFGM++ empirical fields (thesis Eq. 8.1).
-import { NonFiniteError, Tensor, ValueError, getBackend, type Denoiser, type Matrix64 } from '@phys/tensor';
+import { NonFiniteError, Tensor, ValueError, getBackend, type Denoiser, type Matrix64, type SoftmaxOptions } from '@phys/tensor';
 import { checkData, checkReference, checkResult, checkSameRowSize, sigmaRows, type CheckFiniteOption } from './check.js';
 
 /**
@@ -53,6 +53,16 @@ export interface PosteriorWeights {
 }
 
 /**
+ * Options of {@link posteriorWeights}, {@link posteriorMean} and {@link empiricalDenoiser}:
+ * `checkFinite` ({@link CheckFiniteOption}) and `exp`, the precision of the softmax's exponentials
+ * (`SoftmaxOptions` of @phys/tensor). `exp: 'float32'` (opt in) evaluates them in float32 SIMD
+ * lanes on the WebAssembly backend, the normalisation staying in float64: every weight within a
+ * relative 2^-21 (4.8e-7) of the default float64 weights (those below e^-708 of a row's largest may
+ * be 0), so a posterior mean moves by at most about 2^-21 times the largest |y_j| of the references.
+ */
+export interface PosteriorOptions extends CheckFiniteOption, SoftmaxOptions {}
+
+/**
  * Posterior weights w_ij = softmax_j(kernel.logKernel(|x_i - y_j|^2, sigma_i, N)) over the
  * reference set, computed in float64 log space with log-sum-exp (row max subtracted), so
  * PFGM++ kernels with N + D up to 10^7 and tiny sigma neither overflow nor underflow (weights
@@ -63,11 +73,12 @@ export interface PosteriorWeights {
  * @param reference - reference set `[n, ...]` with rows of the same size; must be non-empty
  * @param kernel - any {@link LogKernel} (a `Kernel` of `@phys/kernels`, a point source)
  * @param sigma - one noise level per row of `x` (or one for all), finite and > 0
- * @param options - `checkFinite: false` skips the NaN/Infinity scan of `reference` (see {@link CheckFiniteOption})
+ * @param options - `checkFinite: false` skips the NaN/Infinity scan of `reference` (see {@link CheckFiniteOption});
+ *   `exp: 'float32'` opts in to float32 exponentials (see {@link PosteriorOptions})
  * @throws EmptyReferenceError for an empty reference set; ShapeError, ValueError, NonFiniteError
  *   (for NaN/Infinity in `x` or `reference`, or a NaN/+Infinity log-kernel value)
  */
-export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number, options: CheckFiniteOption = {}): PosteriorWeights {
+export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number, options: PosteriorOptions = {}): PosteriorWeights {
   checkReference(reference, 'reference', options.checkFinite !== false);
   checkData(x, 'x');
   checkSameRowSize(x, reference);
@@ -81,7 +92,7 @@ export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel
   for (let k = 0; k < w.length; k++) {
     if (!(w[k]! < Infinity)) throw new NonFiniteError('kernel.logKernel', k, w[k]!, `row ${Math.floor(k / weights.cols)}, sigma = ${sig[Math.floor(k / weights.cols)]!}`);
   }
-  const logNormalizer = b.softmaxRows(weights);
+  const logNormalizer = b.softmaxRows(weights, { exp: options.exp });
   return { weights, logNormalizer, sqDist: sq };
 }
 
@@ -92,7 +103,7 @@ export function posteriorWeights(x: Tensor, reference: Tensor, kernel: LogKernel
  * objective (thesis Eq. 8.4), i.e. x - (r/sqrt(D)) times the normalised field. Returns the shape
  * and dtype of `x`.
  */
-export function posteriorMean(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number, options: CheckFiniteOption = {}): Tensor {
+export function posteriorMean(x: Tensor, reference: Tensor, kernel: LogKernel, sigma: Float64Array | number, options: PosteriorOptions = {}): Tensor {
   const { weights } = posteriorWeights(x, reference, kernel, sigma, options);
   return checkResult(shapedLike(getBackend().weightedSum(weights, reference), x), 'posteriorMean result');
 }
@@ -104,6 +115,8 @@ export interface EmpiricalDenoiserOptions {
    * `floor(maxWeights / n)` rows (default 2^22, 32 MiB).
    */
   maxWeights?: number;
+  /** `'float32'`: the softmax's exponentials in float32 (faster; see {@link PosteriorOptions}). Default `'float64'`. */
+  exp?: SoftmaxOptions['exp'];
 }
 
 /**
@@ -118,14 +131,15 @@ export function empiricalDenoiser(reference: Tensor, kernel: LogKernel, options:
   checkReference(reference);
   const maxWeights = options.maxWeights ?? 1 << 22;
   const chunk = Math.max(1, Math.floor(maxWeights / reference.rows));
+  const opts: PosteriorOptions = { checkFinite: false, exp: options.exp };
   return (x, sigma) => {
     // The reference set was checked once above.
-    if (x.rows <= chunk) return Promise.resolve(posteriorMean(x, reference, kernel, sigma, { checkFinite: false }));
+    if (x.rows <= chunk) return Promise.resolve(posteriorMean(x, reference, kernel, sigma, opts));
     const sig = sigmaRows(sigma, x.rows);
     const out = Tensor.zeros(x.shape, x.dtype);
     for (let start = 0; start < x.rows; start += chunk) {
       const end = Math.min(x.rows, start + chunk);
-      const part = posteriorMean(x.sliceRows(start, end), reference, kernel, sig.subarray(start, end), { checkFinite: false });
+      const part = posteriorMean(x.sliceRows(start, end), reference, kernel, sig.subarray(start, end), opts);
       out.data.set(part.data, start * x.rowSize);
     }
     return Promise.resolve(out);

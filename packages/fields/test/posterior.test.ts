@@ -1,5 +1,5 @@
 import { edmKernel, edmSchedule, pfgmppKernel } from '@phys/kernels';
-import { PhiloxRng, ShapeError, Tensor, ValueError } from '@phys/tensor';
+import { CpuBackend, PhiloxRng, ShapeError, Tensor, ValueError, WasmBackend, getBackend, setBackend } from '@phys/tensor';
 import { EmptyReferenceError, GaussianMixture, empiricalDenoiser, posteriorMean, posteriorWeights } from '../src/index.js';
 import { expectClose } from '../../../test-support/golden.js';
 
@@ -75,6 +75,35 @@ describe('posterior weights and the empirical denoiser', () => {
       let best = Infinity;
       for (let k = 0; k < 3; k++) best = Math.min(best, Math.hypot(x.data[2 * r]! - data.data[2 * k]!, x.data[2 * r + 1]! - data.data[2 * k + 1]!));
       expect(best).toBeLessThan(0.01);
+    }
+  });
+
+  it.each([
+    ['CpuBackend', () => new CpuBackend()],
+    ['WasmBackend', () => new WasmBackend({ minElements: 0 })],
+  ])("exp: 'float32' keeps weights within 2^-21 and means within 2^-21 max |y| of the default (%s)", async (_, make) => {
+    const before = getBackend();
+    setBackend(make());
+    try {
+      const rng = new PhiloxRng(21);
+      const ref = rng.normal([700, 20]);
+      const x = rng.normal([9, 20]);
+      const sigma = Float64Array.from({ length: 9 }, (_, i) => 0.3 * (i + 1));
+      const kernel = edmKernel();
+      const w64 = posteriorWeights(x, ref, kernel, sigma);
+      const w32 = posteriorWeights(x, ref, kernel, sigma, { exp: 'float32' });
+      let worst = 0;
+      for (let k = 0; k < w64.weights.data.length; k++) {
+        const [a, b] = [w32.weights.data[k]!, w64.weights.data[k]!];
+        if (b > 0) worst = Math.max(worst, Math.abs(a / b - 1));
+      }
+      expect(worst).toBeLessThan(2 ** -21);
+      let ymax = 0;
+      for (const v of ref.data) ymax = Math.max(ymax, Math.abs(v));
+      const [d64, d32] = await Promise.all([empiricalDenoiser(ref, kernel)(x, sigma), empiricalDenoiser(ref, kernel, { exp: 'float32', maxWeights: 2800 })(x, sigma)]);
+      for (let k = 0; k < d64.size; k++) expect(Math.abs(d32.data[k]! - d64.data[k]!)).toBeLessThan(2 ** -21 * ymax + 2 ** -23 * Math.abs(d64.data[k]!));
+    } finally {
+      setBackend(before);
     }
   });
 

@@ -1,9 +1,10 @@
 // ONNX models of DisCo-Diff: the latent-conditioned denoiser, the autoregressive prior and the
-// encoder. `@phys/onnx` (and through it onnxruntime-node) is an optional peer dependency, loaded
-// on first use, so the rest of this package never pulls in native code.
+// encoder. `@phys/onnx` (and through it onnxruntime-node, or onnxruntime-web in a browser) is an
+// optional peer dependency, loaded on first use, so the rest of this package never pulls in
+// onnxruntime.
 import { ShapeError, Tensor, ValueError, assertFinite, formatShape, type Denoiser } from '@phys/tensor';
 import type * as PhysOnnx from '@phys/onnx';
-import type * as Ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
 import { checkCondRows } from './conditioning.js';
 import { LatentModelError } from './errors.js';
 import { Latents, assertSameSpace, latentSpace, type LatentSpace } from './latents.js';
@@ -30,13 +31,12 @@ export const LATENT_METADATA_KEYS = [
 ] as const;
 
 type OnnxModule = typeof PhysOnnx;
-type OrtModule = typeof Ort;
-type Session = Ort.InferenceSession;
+type Session = InferenceSession;
+type ValueMetadata = InferenceSession.ValueMetadata;
 
-async function loadModules(what: string): Promise<{ onnx: OnnxModule; ort: OrtModule }> {
+async function loadOnnx(what: string): Promise<OnnxModule> {
   try {
-    const [onnx, ort] = await Promise.all([import('@phys/onnx'), import('onnxruntime-node')]);
-    return { onnx, ort: (ort as OrtModule & { default?: OrtModule }).default ?? ort };
+    return await import('@phys/onnx');
   } catch (e) {
     throw new LatentModelError(what, `loading ONNX models needs the optional peer dependency @phys/onnx (npm install @phys/onnx): ${e instanceof Error ? e.message : String(e)}`);
   }
@@ -58,29 +58,21 @@ interface Opened {
   readonly session: Session;
   readonly source: string;
   readonly props: ReadonlyMap<string, string>;
-  readonly ort: OrtModule;
   readonly onnx: OnnxModule;
 }
 
 /**
- * Opens a model through `@phys/onnx`'s `openModel`. Its metadata parser knows the kinds
- * `denoiser` and `latent-prior`; for other kinds (`latent-encoder`) the file's raw
- * `metadata_props` are read with its protobuf reader and the session is created directly.
+ * Opens a model through `@phys/onnx` (onnxruntime-node, or onnxruntime-web in a browser). Its
+ * metadata parser knows the kinds `denoiser` and `latent-prior` and checks their `phys.*` keys;
+ * for other kinds (`latent-encoder`) the session is opened with the raw `metadata_props` only.
  */
-async function open(source: string | Uint8Array, options: LatentModelOptions, what: string): Promise<Opened> {
-  const { onnx, ort } = await loadModules(what);
-  const label = typeof source === 'string' ? source : '<bytes>';
-  const header = typeof source === 'string' ? await onnx.readModelHeaderFromFile(source) : onnx.readModelHeader(source);
-  const kind = header.metadata.get('phys.kind');
-  if (kind === undefined || kind === 'denoiser' || kind === 'latent-prior') {
-    const opened = await onnx.openModel(source, { threads: options.threads });
-    return { session: opened.session, source: label, props: opened.header.metadata, ort, onnx };
-  }
-  const bytes = typeof source === 'string' ? undefined : source;
-  const threads = onnx.chooseThreads(options.threads, bytes?.byteLength ?? 0);
-  const sessionOptions = { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: 'sequential' as const };
-  const session = bytes ? await ort.InferenceSession.create(bytes, sessionOptions) : await ort.InferenceSession.create(source as string, sessionOptions);
-  return { session, source: label, props: header.metadata, ort, onnx };
+async function open(source: PhysOnnx.ModelSource, options: LatentModelOptions, what: string): Promise<Opened> {
+  const onnx = await loadOnnx(what);
+  const opened = await onnx.openSession(source, { threads: options.threads }, (header) => {
+    const kind = header.metadata.get('phys.kind');
+    if (kind === undefined || kind === 'denoiser' || kind === 'latent-prior') onnx.parsePhysMetadata(header.metadata);
+  });
+  return { session: opened.session, source: opened.source, props: opened.header.metadata, onnx };
 }
 
 function intProp(props: ReadonlyMap<string, string>, key: string): number | undefined {
@@ -101,14 +93,14 @@ function resolveSpace(o: Opened, options: LatentModelOptions): LatentSpace {
 }
 
 function signature(session: Session): string {
-  const fmt = (m: Ort.InferenceSession.ValueMetadata) => (m.isTensor ? `'${m.name}': ${m.type} [${m.shape.join(', ')}]` : `'${m.name}': non-tensor`);
+  const fmt = (m: ValueMetadata) => (m.isTensor ? `'${m.name}': ${m.type} [${m.shape.join(', ')}]` : `'${m.name}': non-tensor`);
   return [...session.inputMetadata.map((m) => `input ${fmt(m)}`), ...session.outputMetadata.map((m) => `output ${fmt(m)}`)].join('; ');
 }
 
 type IntType = 'int64' | 'int32' | 'float32' | 'float64';
 
 /** Finds a declared input/output or throws naming what the model does have. */
-function declared(o: Opened, role: 'input' | 'output', name: string, why: string): Ort.InferenceSession.ValueMetadata {
+function declared(o: Opened, role: 'input' | 'output', name: string, why: string): ValueMetadata {
   const list = role === 'input' ? o.session.inputMetadata : o.session.outputMetadata;
   const t = list.find((d) => d.name === name);
   if (t === undefined) throw new LatentModelError(o.source, `${why}: the model has no ${role} '${name}' (it declares ${signature(o.session)})`);
@@ -116,7 +108,7 @@ function declared(o: Opened, role: 'input' | 'output', name: string, why: string
 }
 
 /** Checks a declared `[B, m]` (or `[B, m, k]`) shape's fixed dims. */
-function checkDims(o: Opened, t: Ort.InferenceSession.ValueMetadata, expected: readonly number[], what: string): void {
+function checkDims(o: Opened, t: ValueMetadata, expected: readonly number[], what: string): void {
   if (!t.isTensor || t.shape.length === 0) return;
   const dims = t.shape;
   const bad = dims.length !== expected.length + 1 || expected.some((e, i) => typeof dims[i + 1] === 'number' && dims[i + 1] !== e);
@@ -125,13 +117,13 @@ function checkDims(o: Opened, t: Ort.InferenceSession.ValueMetadata, expected: r
   }
 }
 
-function indexType(o: Opened, t: Ort.InferenceSession.ValueMetadata): IntType {
+function indexType(o: Opened, t: ValueMetadata): IntType {
   const type = t.isTensor ? t.type : 'non-tensor';
   if (type === 'int64' || type === 'int32' || type === 'float32' || type === 'float64') return type;
   throw new LatentModelError(o.source, `latent input '${t.name}' has element type ${type}; expected int64, int32, float32 or float64`);
 }
 
-function latentTensor(ort: OrtModule, type: IntType, z: Latents, start: number, end: number, nullIndex: number): Ort.Tensor {
+function latentTensor(onnx: OnnxModule, type: IntType, z: Latents, start: number, end: number, nullIndex: number): OrtTensor {
   const { m, k } = z.space;
   const n = (end - start) * m;
   const src = z.indices.subarray(start * m, end * m);
@@ -139,38 +131,32 @@ function latentTensor(ort: OrtModule, type: IntType, z: Latents, start: number, 
   if (type === 'int64') {
     const d = new BigInt64Array(n);
     for (let j = 0; j < n; j++) d[j] = BigInt(map(src[j]!));
-    return new ort.Tensor('int64', d, [end - start, m]);
+    return onnx.ortTensor('int64', d, [end - start, m]);
   }
-  if (type === 'int32') return new ort.Tensor('int32', Int32Array.from(src, map), [end - start, m]);
-  if (type === 'float64') return new ort.Tensor('float64', Float64Array.from(src, map), [end - start, m]);
-  return new ort.Tensor('float32', Float32Array.from(src, map), [end - start, m]);
+  if (type === 'int32') return onnx.ortTensor('int32', Int32Array.from(src, map), [end - start, m]);
+  if (type === 'float64') return onnx.ortTensor('float64', Float64Array.from(src, map), [end - start, m]);
+  return onnx.ortTensor('float32', Float32Array.from(src, map), [end - start, m]);
 }
 
-function floatType(o: Opened, t: Ort.InferenceSession.ValueMetadata): 'float32' | 'float64' {
+function floatType(o: Opened, t: ValueMetadata): 'float32' | 'float64' {
   const type = t.isTensor ? t.type : 'non-tensor';
   if (type === 'float32' || type === 'float64') return type;
   throw new LatentModelError(o.source, `'${t.name}' has element type ${type}; expected float32 or float64`);
 }
 
-function floatTensor(ort: OrtModule, type: 'float32' | 'float64', data: ArrayLike<number>, dims: readonly number[]): Ort.Tensor {
-  return type === 'float64' ? new ort.Tensor('float64', Float64Array.from(data), dims) : new ort.Tensor('float32', data instanceof Float32Array ? data : Float32Array.from(data), dims);
+function floatTensor(onnx: OnnxModule, type: 'float32' | 'float64', data: ArrayLike<number>, dims: readonly number[]): OrtTensor {
+  return type === 'float64' ? onnx.ortTensor('float64', Float64Array.from(data), dims) : onnx.ortTensor('float32', data instanceof Float32Array ? data : Float32Array.from(data), dims);
 }
 
 /**
- * Runs the session with a preallocated output (onnxruntime-node then writes into our array; it
- * also keeps Jest's separate realm from rejecting the typed arrays onnxruntime would create).
+ * Runs the session with a preallocated output (onnxruntime-node then writes into our array, which
+ * also keeps Jest's separate realm from rejecting the typed arrays onnxruntime would create;
+ * `runSession` copies onnxruntime-web's result into it).
  */
-async function run(o: Opened, feeds: Record<string, Ort.Tensor>, output: string, type: 'float32' | 'float64', dims: readonly number[]): Promise<Ort.Tensor> {
+async function run(o: Opened, feeds: Record<string, OrtTensor>, output: string, type: 'float32' | 'float64', dims: readonly number[]): Promise<OrtTensor> {
   const size = dims.reduce((a, b) => a * b, 1);
-  const fetch = type === 'float64' ? new o.ort.Tensor('float64', new Float64Array(size), dims) : new o.ort.Tensor('float32', new Float32Array(size), dims);
-  try {
-    await o.session.run(feeds, { [output]: fetch });
-  } catch (e) {
-    const fed = Object.entries(feeds)
-      .map(([n, t]) => `${n}: ${t.type} [${t.dims.join(', ')}]`)
-      .join('; ');
-    throw new o.onnx.ModelRunError(o.source, `fed ${fed}; expected output '${output}' ${type} [${dims.join(', ')}]`, e);
-  }
+  const fetch = type === 'float64' ? o.onnx.ortTensor('float64', new Float64Array(size), dims) : o.onnx.ortTensor('float32', new Float32Array(size), dims);
+  await o.onnx.runSession(o.session, o.source, feeds, { [output]: fetch }, `expected output '${output}' ${type} [${dims.join(', ')}]`);
   return fetch;
 }
 
@@ -220,7 +206,7 @@ export interface OnnxLatentDenoiser extends Denoiser<Latents> {
   dispose(): Promise<void>;
 }
 
-function sampleShapeOf(o: Opened, xDecl: Ort.InferenceSession.ValueMetadata): number[] {
+function sampleShapeOf(o: Opened, xDecl: ValueMetadata): number[] {
   const prop = o.props.get('phys.image_shape');
   if (prop !== undefined) {
     const dims = prop.split(/[,\s]+/).filter((s) => s !== '').map(Number);
@@ -245,7 +231,7 @@ function sampleShapeOf(o: Opened, xDecl: Ort.InferenceSession.ValueMetadata): nu
  * when the declared latent input's m differs from the metadata's, or when inputs would go unfed;
  * calls throw {@link ShapeError} for latents of another space (wrong m or k) or another row count.
  */
-export async function loadLatentDenoiser(source: string | Uint8Array, options: LatentDenoiserOptions = {}): Promise<OnnxLatentDenoiser> {
+export async function loadLatentDenoiser(source: PhysOnnx.ModelSource, options: LatentDenoiserOptions = {}): Promise<OnnxLatentDenoiser> {
   const o = await open(source, options, typeof source === 'string' ? source : '<bytes>');
   try {
     const meta = o.onnx.parsePhysMetadata(o.props);
@@ -303,9 +289,9 @@ export async function loadLatentDenoiser(source: string | Uint8Array, options: L
         const end = Math.min(x.rows, start + chunk);
         const n = end - start;
         const feeds = {
-          [names.x]: floatTensor(o.ort, xType, x.data.subarray(start * rowSize, end * rowSize), [n, ...sampleShape]),
-          [names.sigma]: floatTensor(o.ort, sType, sigma.subarray(start, end), [n]),
-          [latents]: latentTensor(o.ort, zType, zc, start, end, nullIndex),
+          [names.x]: floatTensor(o.onnx, xType, x.data.subarray(start * rowSize, end * rowSize), [n, ...sampleShape]),
+          [names.sigma]: floatTensor(o.onnx, sType, sigma.subarray(start, end), [n]),
+          [latents]: latentTensor(o.onnx, zType, zc, start, end, nullIndex),
         };
         const t = await run(o, feeds, names.output, outType, [n, ...sampleShape]);
         out.data.set(t.data as Float32Array | Float64Array, start * rowSize);
@@ -362,7 +348,7 @@ export class OnnxLatentPrior implements AutoregressivePrior {
   }
 
   /** Opens the prior and checks its signature against the metadata (m, k, layout). */
-  static async load(source: string | Uint8Array, options: OnnxPriorOptions = {}): Promise<OnnxLatentPrior> {
+  static async load(source: PhysOnnx.ModelSource, options: OnnxPriorOptions = {}): Promise<OnnxLatentPrior> {
     const o = await open(source, options, typeof source === 'string' ? source : '<bytes>');
     try {
       const kind = o.props.get('phys.kind');
@@ -396,7 +382,7 @@ export class OnnxLatentPrior implements AutoregressivePrior {
     const out = Tensor.zeros([z.rows, m, k], 'float64');
     for (let start = 0; start < z.rows; start += this.chunk) {
       const end = Math.min(z.rows, start + this.chunk);
-      const t = await run(this.o, { [this.input]: latentTensor(this.o.ort, this.inputType, z, start, end, k) }, this.output, this.outputType, [end - start, m, k]);
+      const t = await run(this.o, { [this.input]: latentTensor(this.o.onnx, this.inputType, z, start, end, k) }, this.output, this.outputType, [end - start, m, k]);
       out.data.set(t.data as Float32Array | Float64Array, start * m * k);
     }
     assertFinite(out.data, `output '${this.output}' of ${this.source}`);
@@ -442,7 +428,7 @@ export interface OnnxLatentEncoder {
  * `[B, m, k]`). Encode data with {@link encodeLatents} (Gumbel temperature 0.01 as in thesis
  * App. B.2.2) to fit a {@link TabularPrior} or to get the "oracle" latents of thesis Table 4.3.
  */
-export async function loadLatentEncoder(source: string | Uint8Array, options: LatentEncoderOptions = {}): Promise<OnnxLatentEncoder> {
+export async function loadLatentEncoder(source: PhysOnnx.ModelSource, options: LatentEncoderOptions = {}): Promise<OnnxLatentEncoder> {
   const o = await open(source, options, typeof source === 'string' ? source : '<bytes>');
   try {
     const kind = o.props.get('phys.kind');
@@ -469,7 +455,7 @@ export async function loadLatentEncoder(source: string | Uint8Array, options: La
         const out = Tensor.zeros([x.rows, m, k], 'float64');
         for (let start = 0; start < x.rows; start += chunk) {
           const end = Math.min(x.rows, start + chunk);
-          const t = await run(o, { [input]: floatTensor(o.ort, xType, x.data.subarray(start * rowSize, end * rowSize), [end - start, ...sampleShape]) }, output, outType, [end - start, m, k]);
+          const t = await run(o, { [input]: floatTensor(o.onnx, xType, x.data.subarray(start * rowSize, end * rowSize), [end - start, ...sampleShape]) }, output, outType, [end - start, m, k]);
           out.data.set(t.data as Float32Array | Float64Array, start * m * k);
         }
         assertFinite(out.data, `output '${output}' of ${o.source}`);

@@ -32,3 +32,5 @@ export { extractFeatures, preprocessBatch, computeMetrics } from './report.js';
 export type { FeatureExtractor, ExtractOptions, ExtractResult, MetricName, MetricsInput, MetricsReport } from './report.js';
 export { compositeIndex } from './composite-index.js';
 export type { IndexColumn, CompositeIndexOptions, CompositeIndexResult } from './composite-index.js';
+export { tileGrid, untileGrid } from './grid.js';
+export type { GridLayout, Image8 } from './grid.js';

@@ -1,5 +1,5 @@
 import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-common';
 import { ModelSignatureError } from './errors.js';
 import type { PhysMetadata } from './metadata.js';
 import { allocateTyped, callRows, checkChunkSize, copyInto, forEachChunk, isType, planChunks, runSession, wrapTyped, type RunOptions } from './run.js';

@@ -10,7 +10,7 @@ import {
   type Denoiser,
   type TensorData,
 } from '@phys/tensor';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-common';
 import type { KernelKind, NoiseInput, Parameterization, PhysMetadata } from './metadata.js';
 import { rowCoefficients, type PrecondConfig, type RowCoefficients } from './precond.js';
 import {

@@ -1,5 +1,5 @@
 import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
-import type { InferenceSession } from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-common';
 import type { PhysMetadata } from './metadata.js';
 import {
   allocateTyped,

@@ -17,9 +17,19 @@ export interface OrtGemmOptions {
   threads?: number;
   /**
    * Products with fewer multiply-adds (m n k) than this stay on the WebAssembly kernels (default
-   * 2^22: below it onnxruntime's call overhead and the float64 conversions eat the gain).
+   * 2^22: below it the engine's call overhead, a worker-thread round trip and a copy of the
+   * operands, eats the gain).
    */
   minWork?: number;
+  /**
+   * Products whose `n` or `k` is below this stay on the WebAssembly kernels (default 64): for a
+   * distance `[m, k] x [n, k]^T` that is the row size or the number of references, for a weighted
+   * sum `[m, k] x [k, n]` the same two the other way round. Narrow products (the weighted sums of
+   * fields with rows of up to 32 values) gain little on onnxruntime and lost there in the fast-path
+   * bench (field 256x2000x20); `packages/onnx/bench/gemm-crossover.mjs` measures the crossover
+   * (docs/fast-path.md). `minWork: 0, minDim: 0` sends every product to the engine (the tests).
+   */
+  minDim?: number;
   /**
    * `'float64'` (default): float32 inputs are cast to float64 inside the graph, so every product
    * is exact and sums are float64 (the accuracy of the WebAssembly kernels). `'float32'`: products
@@ -112,6 +122,8 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
   assertInteger(threads, 'threads', 1);
   const minWork = options.minWork ?? 2 ** 22;
   if (!(Number.isFinite(minWork) && minWork >= 0)) throw new ValueError('minWork', minWork, 'a number >= 0');
+  const minDim = options.minDim ?? 64;
+  if (!(Number.isFinite(minDim) && minDim >= 0)) throw new ValueError('minDim', minDim, 'a number >= 0');
   const precision: string = options.precision ?? 'float64';
   if (precision !== 'float64' && precision !== 'float32') throw new ValueError('precision', precision, "'float64' or 'float32'");
   const sessionOptions = {
@@ -140,7 +152,7 @@ export function createOrtGemm(options: OrtGemmOptions = {}): GemmEngine {
   let id = 0;
   return {
     name: `ort${String(sessionOptions.intraOpNumThreads)}${precision === 'float32' ? '-f32' : ''}`,
-    minWork,
+    runs: (m, n, k) => m * n * k >= minWork && Math.min(n, k) >= minDim,
     exact: precision === 'float64',
     gemm(a, b, m, n, k, transB, norms) {
       if (norms && !transB) throw new ValueError('norms', 'given', 'only with transB (row norms of B [n, k])');

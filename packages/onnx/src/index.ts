@@ -1,24 +1,6 @@
-export { ModelFormatError, ModelSignatureError } from './errors.js';
-export type { SignatureProblem } from './errors.js';
-export { parsePhysMetadata, PHYS_METADATA_KEYS } from './metadata.js';
-export type { ModelKind, Parameterization, KernelKind, NoiseInput, PhysMetadata } from './metadata.js';
-export { readModelHeader, readModelHeaderFromFile, ProtoReader } from './protobuf.js';
-export type { OnnxModelHeader } from './protobuf.js';
-export { openModel, chooseThreads, declaredSignature, formatSignature, SMALL_MODEL_BYTES } from './session.js';
-export type { ModelSource, SessionOptions, OpenedModel, DeclaredTensor, FloatType } from './session.js';
-export { ModelRunError, DEFAULT_CHUNK_SIZE } from './run.js';
-export type { RunOptions, ChunkProgress } from './run.js';
-export { rowCoefficients, noiseInputValue } from './precond.js';
-export type { RowCoefficients, PrecondConfig } from './precond.js';
-export { loadDenoiser, resolveDenoiserConfig } from './denoiser.js';
-export type { DenoiserOptions, DenoiserInfo, DenoiseOptions, KernelInfo, OnnxDenoiser } from './denoiser.js';
-export { loadNormalizedField } from './field.js';
-export type { FieldOptions, FieldInfo, FieldValue, NormalizedFieldFn, OnnxNormalizedField } from './field.js';
-export { loadClassifier } from './classifier.js';
-export type { ClassifierOptions, ClassifierInfo, ClassifierOutputs, FeatureExtractor, OnnxClassifier } from './classifier.js';
+// The Node entry of @phys/onnx: the adapter on onnxruntime-node (./browser.ts is the same adapter;
+// "#onnx-platform" picks the runtime) plus what needs Node.
+export * from './browser.js';
+export { readModelHeaderFromFile } from './model-file.js';
 export { createOrtGemm, createFastBackend } from './gemm.js';
 export type { OrtGemmOptions } from './gemm.js';
-export { encodeOnnxModel, ONNX_DTYPES } from './onnx-writer.js';
-export type { OnnxModelSpec, OnnxNodeSpec, OnnxValueInfo, OnnxInitializer, OnnxDim, OnnxElemType } from './onnx-writer.js';
-export { loadVelocityModel } from './velocity.js';
-export type { VelocityModelOptions, OnnxVelocityModel } from './velocity.js';

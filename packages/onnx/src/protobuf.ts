@@ -1,4 +1,3 @@
-import { open } from 'node:fs/promises';
 import { ModelFormatError } from './errors.js';
 
 /** Protobuf wire types (https://protobuf.dev/programming-guides/encoding/). */
@@ -196,46 +195,46 @@ export function readModelHeader(bytes: Uint8Array, where = 'model bytes'): OnnxM
 }
 
 /**
- * Reads the same header as {@link readModelHeader} from a file without loading it: top-level
- * fields are visited with positional reads and the graph (weights included) is seeked over, so a
- * large model costs a few small reads.
+ * Reads `length` bytes at byte `position` of a model into `into`; resolves to the bytes read.
+ * A Node file handle's `read` is one; so is a slice of a ranged HTTP fetch.
  */
-export async function readModelHeaderFromFile(path: string): Promise<OnnxModelHeader> {
-  const fh = await open(path, 'r');
-  try {
-    const size = (await fh.stat()).size;
-    const h = newHeader();
-    let sawGraph = false;
-    let pos = 0;
-    const head = new Uint8Array(20);
-    while (pos < size) {
-      // A tag and a length prefix are two varints: at most 20 bytes.
-      const { bytesRead } = await fh.read(head, 0, Math.min(head.length, size - pos), pos);
-      const r = new ProtoReader(head.subarray(0, bytesRead), path);
-      const [field, wire] = r.tag();
-      if (wire === LEN) {
-        const n = r.varint();
-        const start = pos + r.pos;
-        if (start + n > size) throw new ModelFormatError(path, pos, `field ${field} of ${n} bytes runs past the end of the file`);
-        if (field === MODEL_GRAPH) {
-          sawGraph = true;
-        } else if (field === MODEL_PRODUCER_NAME || field === MODEL_PRODUCER_VERSION || field === MODEL_DOC_STRING || field === MODEL_OPSET_IMPORT || field === MODEL_METADATA_PROPS) {
-          // Re-read the field (tag, length and payload) and decode it in memory.
-          const buf = new Uint8Array(r.pos + n);
-          await fh.read(buf, 0, buf.length, pos);
-          const fr = new ProtoReader(buf, path);
-          fr.tag();
-          applyField(h, field, wire, fr);
-        }
-        pos = start + n;
-      } else {
-        if (field === MODEL_IR_VERSION && wire === VARINT) h.irVersion = r.varint();
-        else r.skip(wire);
-        pos += r.pos;
+export type PositionalRead = (into: Uint8Array, position: number) => Promise<number>;
+
+/**
+ * Reads the same header as {@link readModelHeader} from a model of `size` bytes without loading
+ * it: top-level fields are visited with positional reads and the graph (weights included) is
+ * seeked over, so a large model costs a few small reads. `where` names the model in errors.
+ */
+export async function readModelHeaderAt(read: PositionalRead, size: number, where: string): Promise<OnnxModelHeader> {
+  const h = newHeader();
+  let sawGraph = false;
+  let pos = 0;
+  const head = new Uint8Array(20);
+  while (pos < size) {
+    // A tag and a length prefix are two varints: at most 20 bytes.
+    const bytesRead = await read(head.subarray(0, Math.min(head.length, size - pos)), pos);
+    const r = new ProtoReader(head.subarray(0, bytesRead), where);
+    const [field, wire] = r.tag();
+    if (wire === LEN) {
+      const n = r.varint();
+      const start = pos + r.pos;
+      if (start + n > size) throw new ModelFormatError(where, pos, `field ${field} of ${n} bytes runs past the end of the file`);
+      if (field === MODEL_GRAPH) {
+        sawGraph = true;
+      } else if (field === MODEL_PRODUCER_NAME || field === MODEL_PRODUCER_VERSION || field === MODEL_DOC_STRING || field === MODEL_OPSET_IMPORT || field === MODEL_METADATA_PROPS) {
+        // Re-read the field (tag, length and payload) and decode it in memory.
+        const buf = new Uint8Array(r.pos + n);
+        await read(buf, pos);
+        const fr = new ProtoReader(buf, where);
+        fr.tag();
+        applyField(h, field, wire, fr);
       }
+      pos = start + n;
+    } else {
+      if (field === MODEL_IR_VERSION && wire === VARINT) h.irVersion = r.varint();
+      else r.skip(wire);
+      pos += r.pos;
     }
-    return checkHeader(h, path, sawGraph);
-  } finally {
-    await fh.close();
   }
+  return checkHeader(h, where, sawGraph);
 }

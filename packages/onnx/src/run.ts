@@ -1,4 +1,5 @@
-import * as ort from 'onnxruntime-node';
+import type { InferenceSession, Tensor as OrtTensor } from 'onnxruntime-common';
+import { platform } from '#onnx-platform';
 import { PhysError, ValueError, assertInteger, type TensorData } from '@phys/tensor';
 import type { FloatType } from './session.js';
 
@@ -99,13 +100,15 @@ export function planChunks(rows: number, chunkRows: number, breakAt?: Float64Arr
 
 /**
  * Runs `fn` on each chunk in order, checking `signal` before every chunk. onnxruntime-node runs a
- * session on the JS thread after a `setImmediate`, so timers, signals and I/O get a turn between
- * chunks; that is where an abort takes effect.
+ * session on the JS thread after a `setImmediate`, and in a browser each chunk waits for a turn of
+ * the event loop first (`yieldTurn` of the platform), so timers, signals, clicks and I/O get a
+ * turn between chunks; that is where an abort takes effect.
  */
 export async function forEachChunk(chunks: readonly Chunk[], options: RunOptions, fn: (chunk: Chunk) => Promise<void>): Promise<void> {
   const total = chunks.length === 0 ? 0 : chunks[chunks.length - 1]!.end;
   let k = 0;
   for (const chunk of chunks) {
+    await platform.yieldTurn();
     options.signal?.throwIfAborted();
     await fn(chunk);
     k++;
@@ -133,11 +136,27 @@ export function allocateTyped(type: FloatType, length: number): TensorData {
  * An onnxruntime tensor over `data` without copying when `data` already has the model's element
  * type (the hot path); otherwise converted once into a new array.
  */
-export function wrapTyped(type: FloatType, data: TensorData, dims: readonly number[]): ort.Tensor {
-  if (isType(data, type)) return new ort.Tensor(type, data, dims);
+export function wrapTyped(type: FloatType, data: TensorData, dims: readonly number[]): OrtTensor {
+  if (isType(data, type)) return ortTensor(type, data, dims);
   const converted = allocateTyped(type, data.length);
   copyInto(converted, data);
-  return new ort.Tensor(type, converted, dims);
+  return ortTensor(type, converted, dims);
+}
+
+/** The typed arrays {@link ortTensor} wraps, by element type. */
+export interface OrtTensorData {
+  float32: Float32Array;
+  float64: Float64Array;
+  int32: Int32Array;
+  int64: BigInt64Array;
+}
+
+/**
+ * An onnxruntime tensor of the host's runtime (onnxruntime-node or onnxruntime-web) over `data`,
+ * without a copy: for feeds and preallocated outputs of a session opened by {@link openSession}.
+ */
+export function ortTensor<T extends keyof OrtTensorData>(type: T, data: OrtTensorData[T], dims: readonly number[]): OrtTensor {
+  return new platform.ort.Tensor(type, data, dims);
 }
 
 /**
@@ -150,21 +169,37 @@ export function isType(data: TensorData, type: FloatType): boolean {
   return type === 'float64' ? data instanceof Float64Array : data instanceof Float32Array;
 }
 
-/** Runs a session, wrapping failures in {@link ModelRunError}. `fetches` may hold preallocated outputs. */
+/**
+ * Runs a session, wrapping failures in {@link ModelRunError} (`expected`, when given, is added to
+ * its message). `fetches` may hold preallocated outputs: onnxruntime-node writes into them;
+ * onnxruntime-web is asked for new tensors instead, which are copied into them here, so a
+ * preallocated output holds the result on every host.
+ */
 export async function runSession(
-  session: ort.InferenceSession,
+  session: InferenceSession,
   source: string,
-  feeds: Record<string, ort.Tensor>,
-  fetches: Record<string, ort.Tensor | null>,
-): Promise<Record<string, ort.Tensor>> {
+  feeds: Record<string, OrtTensor>,
+  fetches: Record<string, OrtTensor | null>,
+  expected?: string,
+): Promise<Record<string, OrtTensor>> {
+  let results: Record<string, OrtTensor>;
   try {
-    return (await session.run(feeds, fetches));
+    const asked = platform.writesPreallocatedOutputs ? fetches : Object.fromEntries(Object.keys(fetches).map((name) => [name, null]));
+    results = await session.run(feeds, asked);
   } catch (e) {
     const fed = Object.entries(feeds)
       .map(([k, t]) => `${k}: ${t.type} [${t.dims.join(', ')}]`)
       .join('; ');
-    throw new ModelRunError(source, `fed ${fed}`, e);
+    throw new ModelRunError(source, `fed ${fed}${expected ? `; ${expected}` : ''}`, e);
   }
+  for (const [name, pre] of Object.entries(fetches)) {
+    const got = results[name];
+    if (pre !== null && got !== undefined && got.data !== pre.data) {
+      (pre.data as TensorData).set(got.data as TensorData);
+      results[name] = pre;
+    }
+  }
+  return results;
 }
 
 /** Throws a {@link ValueError} unless `sigma` holds `rows` finite values > 0. */

@@ -1,80 +1,102 @@
-import { availableParallelism } from 'node:os';
-import { stat } from 'node:fs/promises';
-import * as ort from 'onnxruntime-node';
+import type { InferenceSession } from 'onnxruntime-common';
+import { platform } from '#onnx-platform';
+import type { ResolvedModel } from './platform/types.js';
 import { ValueError, assertInteger, formatShape } from '@phys/tensor';
 import { ModelSignatureError, type SignatureProblem } from './errors.js';
 import { parsePhysMetadata, type PhysMetadata } from './metadata.js';
-import { readModelHeader, readModelHeaderFromFile, type OnnxModelHeader } from './protobuf.js';
+import { readModelHeader, type OnnxModelHeader } from './protobuf.js';
 
-/** A model file path, or the bytes of an ONNX model. */
-export type ModelSource = string | Uint8Array;
+/**
+ * An ONNX model: a file path (Node) or URL (browser; a string is resolved against the page), or
+ * the model's bytes.
+ */
+export type ModelSource = string | URL | Uint8Array | ArrayBuffer;
 
 /** Options shared by every loader. */
 export interface SessionOptions {
   /**
    * Intra-op threads of onnxruntime. `'auto'` (default): 1 for models under 1 MiB (their
    * per-call overhead grows with threads), else the number of cores. Never more than the cores
-   * (`os.availableParallelism()`), so 2 cores are not oversubscribed.
+   * (Node: `os.availableParallelism()`; browser: `navigator.hardwareConcurrency` on a
+   * cross-origin isolated page, else 1), so 2 cores are not oversubscribed. onnxruntime-web takes
+   * the count of the first session it creates.
    */
   threads?: number | 'auto';
   /**
-   * Extra onnxruntime session options, applied last (advanced). Defaults: `interOpNumThreads: 1`,
-   * `executionMode: 'sequential'`, `graphOptimizationLevel: 'all'`, `logSeverityLevel: 3` (errors only).
+   * Extra onnxruntime session options, applied last (advanced), e.g. `executionProviders:
+   * ['webgpu', 'wasm']` in a browser. Defaults: `interOpNumThreads: 1`, `executionMode:
+   * 'sequential'`, `graphOptimizationLevel: 'all'`, `logSeverityLevel: 3` (errors only); in a
+   * browser `executionProviders: ['wasm']`.
    */
-  sessionOptions?: ort.InferenceSession.SessionOptions;
+  sessionOptions?: InferenceSession.SessionOptions;
 }
 
-/** An opened model: the onnxruntime session, the file's header and its `phys.*` metadata. */
-export interface OpenedModel {
-  readonly session: ort.InferenceSession;
-  /** A label for messages: the path, or `'<bytes>'`. */
+/** A session opened by {@link openSession}: no `phys.*` metadata parsed yet. */
+export interface OpenedSession {
+  readonly session: InferenceSession;
+  /** A label for messages: the path or URL, or `'<bytes>'`. */
   readonly source: string;
   /** IR version, producer, opsets and raw `metadata_props`. */
   readonly header: OnnxModelHeader;
-  /** The parsed `phys.*` metadata. */
-  readonly metadata: PhysMetadata;
   /** The intra-op thread count the session was created with. */
   readonly threads: number;
   /** Size of the model in bytes. */
   readonly modelBytes: number;
 }
 
+/** An opened model: the onnxruntime session, the file's header and its `phys.*` metadata. */
+export interface OpenedModel extends OpenedSession {
+  /** The parsed `phys.*` metadata. */
+  readonly metadata: PhysMetadata;
+}
+
 /** Models below this size run on one intra-op thread by default. */
 export const SMALL_MODEL_BYTES = 1 << 20;
 
 /** The thread count {@link openModel} uses for `threads` and a model of `modelBytes`. */
-export function chooseThreads(threads: number | 'auto' | undefined, modelBytes: number, cores = availableParallelism()): number {
+export function chooseThreads(threads: number | 'auto' | undefined, modelBytes: number, cores = platform.cpuCount()): number {
   const max = Math.max(1, cores);
   if (threads === undefined || threads === 'auto') return modelBytes < SMALL_MODEL_BYTES ? 1 : max;
   assertInteger(threads, 'threads', 1);
   return Math.min(threads, max);
 }
 
-/**
- * Opens an ONNX model with onnxruntime-node and reads its `phys.*` metadata (parsed from the
- * file's `metadata_props`, which onnxruntime-node does not expose). Files are given to
- * onnxruntime by path, so external weight files next to the model resolve.
- */
-export async function openModel(source: ModelSource, options: SessionOptions = {}): Promise<OpenedModel> {
-  if (typeof source !== 'string' && !(source instanceof Uint8Array)) throw new ValueError('model', source, 'a file path or the bytes of an ONNX model');
-  const label = typeof source === 'string' ? source : '<bytes>';
-  let header: OnnxModelHeader;
-  let modelBytes: number;
-  if (typeof source === 'string') {
-    try {
-      modelBytes = (await stat(source)).size;
-    } catch {
-      throw new ValueError('model', source, 'an existing ONNX file (not found or not readable)');
-    }
-    header = await readModelHeaderFromFile(source);
-  } else {
-    modelBytes = source.byteLength;
-    header = readModelHeader(source);
+/** A model's label in messages: the path or URL, or `'<bytes>'`. */
+export function modelLabel(source: ModelSource): string {
+  return source instanceof Uint8Array || source instanceof ArrayBuffer ? '<bytes>' : String(source);
+}
+
+/** The model's bytes or path, header and size, read as {@link openSession} reads them. */
+async function resolveModel(source: ModelSource): Promise<ResolvedModel> {
+  const bytes = source instanceof ArrayBuffer ? new Uint8Array(source) : source instanceof Uint8Array ? source : undefined;
+  if (bytes !== undefined) return { model: bytes, header: readModelHeader(bytes), modelBytes: bytes.byteLength };
+  if (typeof source !== 'string' && !(source instanceof URL)) {
+    throw new ValueError('model', source, `a ${platform.name === 'node' ? 'file path' : 'URL'} or the bytes of an ONNX model (Uint8Array or ArrayBuffer)`);
   }
-  const metadata = parsePhysMetadata(header.metadata);
-  const threads = chooseThreads(options.threads, modelBytes);
-  const sessionOptions: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: threads,
+  return platform.resolveModel(source);
+}
+
+/**
+ * The header of a model (IR version, producer, opsets, `metadata_props`) without creating a
+ * session: a file's header is read with a few positional reads; a URL is fetched.
+ */
+export async function readSourceHeader(source: ModelSource): Promise<OnnxModelHeader> {
+  return (await resolveModel(source)).header;
+}
+
+/**
+ * Opens an ONNX model with onnxruntime (onnxruntime-node under Node, onnxruntime-web in a
+ * browser) and reads the file's header, `metadata_props` included (onnxruntime does not expose
+ * custom metadata, so it is parsed here). Node opens files by path, so external weight files next
+ * to the model resolve; a browser fetches the URL. `check` sees the header before the session is
+ * created (an error thrown there leaves no session behind).
+ */
+export async function openSession(source: ModelSource, options: SessionOptions = {}, check?: (header: OnnxModelHeader) => void): Promise<OpenedSession> {
+  const resolved = await resolveModel(source);
+  check?.(resolved.header);
+  const threads = chooseThreads(options.threads, resolved.modelBytes);
+  const sessionOptions: InferenceSession.SessionOptions = {
+    ...platform.sessionDefaults(threads),
     interOpNumThreads: 1,
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
@@ -82,9 +104,19 @@ export async function openModel(source: ModelSource, options: SessionOptions = {
     logSeverityLevel: 3,
     ...options.sessionOptions,
   };
+  const { InferenceSession } = platform.ort;
   const session =
-    typeof source === 'string' ? await ort.InferenceSession.create(source, sessionOptions) : await ort.InferenceSession.create(source, sessionOptions);
-  return { session, source: label, header, metadata, threads, modelBytes };
+    typeof resolved.model === 'string' ? await InferenceSession.create(resolved.model, sessionOptions) : await InferenceSession.create(resolved.model, sessionOptions);
+  return { session, source: modelLabel(source), header: resolved.header, threads, modelBytes: resolved.modelBytes };
+}
+
+/** {@link openSession} with the file's `phys.*` metadata parsed (before the session is created). */
+export async function openModel(source: ModelSource, options: SessionOptions = {}): Promise<OpenedModel> {
+  let metadata: PhysMetadata = {};
+  const opened = await openSession(source, options, (header) => {
+    metadata = parsePhysMetadata(header.metadata);
+  });
+  return { ...opened, metadata };
 }
 
 /** One declared input or output of a model, as onnxruntime reports it. */
@@ -96,7 +128,7 @@ export interface DeclaredTensor {
   readonly dims: readonly (number | string)[] | undefined;
 }
 
-function declared(meta: readonly ort.InferenceSession.ValueMetadata[]): DeclaredTensor[] {
+function declared(meta: readonly InferenceSession.ValueMetadata[]): DeclaredTensor[] {
   return meta.map((m) =>
     m.isTensor
       ? // onnxruntime reports an undeclared shape as [] (indistinguishable from a scalar).
@@ -106,7 +138,7 @@ function declared(meta: readonly ort.InferenceSession.ValueMetadata[]): Declared
 }
 
 /** The inputs and outputs a session declares. */
-export function declaredSignature(session: ort.InferenceSession): { inputs: DeclaredTensor[]; outputs: DeclaredTensor[] } {
+export function declaredSignature(session: InferenceSession): { inputs: DeclaredTensor[]; outputs: DeclaredTensor[] } {
   return { inputs: declared(session.inputMetadata), outputs: declared(session.outputMetadata) };
 }
 
@@ -116,7 +148,7 @@ export function formatDeclared(t: DeclaredTensor): string {
 }
 
 /** The model's whole signature, one line per input and output. */
-export function formatSignature(session: ort.InferenceSession): string {
+export function formatSignature(session: InferenceSession): string {
   const { inputs, outputs } = declaredSignature(session);
   return [
     ...inputs.map((t) => `  input  '${t.name}': ${formatDeclared(t)}`),

@@ -6,9 +6,8 @@ import { ValueError, type Denoiser, type Tensor } from '@phys/tensor';
 import { pathFromName, priorFromName, velocityDenoiser, type PathPrior, type TrajectoryPath, type VelocityModel } from '@phys/kernels';
 import { loadDenoiser, type DenoiserInfo } from './denoiser.js';
 import { parsePhysMetadata, type PhysMetadata } from './metadata.js';
-import { readModelHeader, readModelHeaderFromFile } from './protobuf.js';
 import type { RunOptions } from './run.js';
-import type { ModelSource, SessionOptions } from './session.js';
+import { readSourceHeader, type ModelSource, type SessionOptions } from './session.js';
 
 /** Options of {@link loadVelocityModel}; each overrides the model's `phys.*` metadata. */
 export interface VelocityModelOptions extends SessionOptions {
@@ -92,8 +91,7 @@ export async function loadVelocityModel(source: ModelSource, options: VelocityMo
 async function velocityNames(source: ModelSource, options: VelocityModelOptions): Promise<{ t: string; output: string }> {
   let meta: PhysMetadata = {};
   try {
-    const header = typeof source === 'string' ? await readModelHeaderFromFile(source) : readModelHeader(source);
-    meta = parsePhysMetadata(header.metadata);
+    meta = parsePhysMetadata((await readSourceHeader(source)).metadata);
   } catch {
     // An unreadable source: loadDenoiser reports it with its own typed error.
   }

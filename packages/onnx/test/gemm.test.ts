@@ -62,9 +62,25 @@ describe('createOrtGemm', () => {
     expect(Array.from(engine.gemm(a, b, 1, 1, 2, true))).toEqual([11]);
   });
 
+  it('takes only products with at least 2^22 multiply-adds and n, k >= 64 (the measured crossover)', () => {
+    // the fields of the fast-path bench: the big one's distances and weighted sum, the small-N weighted sums
+    expect(engine.runs(128, 4096, 3072, true)).toBe(true);
+    expect(engine.runs(128, 3072, 4096, false)).toBe(true);
+    expect(engine.runs(256, 20, 2000, false)).toBe(false);
+    expect(engine.runs(1024, 2, 1024, false)).toBe(false);
+    // the boundaries: m n k = 2^22 with n = k = 64, and either of n, k one below
+    expect(engine.runs(1024, 64, 64, false)).toBe(true);
+    expect(engine.runs(1023, 64, 64, true)).toBe(false);
+    expect(engine.runs(2048, 63, 64, false)).toBe(false);
+    expect(engine.runs(2048, 64, 63, true)).toBe(false);
+    const all = createOrtGemm({ threads: 1, minWork: 0, minDim: 0 });
+    expect(all.runs(1, 1, 1, false)).toBe(true);
+  });
+
   it('rejects bad options', () => {
     expect(() => createOrtGemm({ threads: 0 })).toThrow(ValueError);
     expect(() => createOrtGemm({ minWork: -1 })).toThrow(ValueError);
+    expect(() => createOrtGemm({ minDim: Number.NaN })).toThrow(ValueError);
     expect(() => createOrtGemm({ precision: 'float16' as 'float32' })).toThrow(ValueError);
   });
 });
@@ -102,7 +118,7 @@ describe("createOrtGemm({ precision: 'float32' })", () => {
   });
 
   it('gives distances within the float32 bound and exact zeros for coincident points', () => {
-    const fast32 = createFastBackend({ minElements: 0, minWork: 0, threads: 1, precision: 'float32' })!;
+    const fast32 = createFastBackend({ minElements: 0, minWork: 0, minDim: 0, threads: 1, precision: 'float32' })!;
     expect(fast32.name).toBe('wasm+ort1-f32');
     const cpu = new CpuBackend();
     const x = rng.normal([9, 700]);
@@ -119,7 +135,7 @@ describe("createOrtGemm({ precision: 'float32' })", () => {
 });
 
 describe('createFastBackend', () => {
-  const fast = createFastBackend({ minElements: 0, minWork: 0, threads: 2 })!;
+  const fast = createFastBackend({ minElements: 0, minWork: 0, minDim: 0, threads: 2 })!;
   const cpu = new CpuBackend();
 
   it('names the engine it uses', () => {
@@ -157,6 +173,6 @@ describe('createFastBackend', () => {
 
 // The Backend reference suite of @phys/tensor, unchanged, with every product through onnxruntime.
 referenceSuite([
-  ['WasmBackend + onnxruntime GEMM', createFastBackend({ minElements: 0, minWork: 0 })!],
-  ['WasmBackend + onnxruntime float32 GEMM', createFastBackend({ minElements: 0, minWork: 0, precision: 'float32' })!],
+  ['WasmBackend + onnxruntime GEMM', createFastBackend({ minElements: 0, minWork: 0, minDim: 0 })!],
+  ['WasmBackend + onnxruntime float32 GEMM', createFastBackend({ minElements: 0, minWork: 0, minDim: 0, precision: 'float32' })!],
 ]);

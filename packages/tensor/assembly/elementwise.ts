@@ -3,7 +3,7 @@
 // float64, row-major [rows, K]; `len` is the row length in elements. Exported as lincomb{K}_{f32,f64}.
 import { loadS, loadV, storeS, storeV } from './common';
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function lincomb1<T>(out: usize, x0: usize, coefs: usize, rows: i32, len: i32): void {
   const es = <usize>sizeof<T>();
   const rowBytes = <usize>len * es;
@@ -19,7 +19,7 @@ import { loadS, loadV, storeS, storeV } from './common';
   }
 }
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function lincomb2<T>(out: usize, x0: usize, x1: usize, coefs: usize, rows: i32, len: i32): void {
   const es = <usize>sizeof<T>();
   const rowBytes = <usize>len * es;
@@ -38,7 +38,7 @@ import { loadS, loadV, storeS, storeV } from './common';
   }
 }
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function lincomb3<T>(out: usize, x0: usize, x1: usize, x2: usize, coefs: usize, rows: i32, len: i32): void {
   const es = <usize>sizeof<T>();
   const rowBytes = <usize>len * es;
@@ -61,7 +61,7 @@ import { loadS, loadV, storeS, storeV } from './common';
   }
 }
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function lincomb4<T>(out: usize, x0: usize, x1: usize, x2: usize, x3: usize, coefs: usize, rows: i32, len: i32): void {
   const es = <usize>sizeof<T>();
   const rowBytes = <usize>len * es;

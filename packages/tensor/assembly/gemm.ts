@@ -8,7 +8,7 @@ import { hsum, loadS, loadV } from './common';
  * (K even). A 2 x 4 tile of f64x2 partial sums stays in registers while k runs; each C entry then
  * adds the two lanes of its sum.
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function gemmnt<T>(a: usize, b: usize, c: usize, M: i32, P: i32, K: i32, sa: i32, sb: i32, sc: i32): void {
   const es = <usize>sizeof<T>();
   const kEnd = <usize>K * es;
@@ -57,7 +57,7 @@ import { hsum, loadS, loadV } from './common';
  * A 2 x 8 tile of C stays in registers; each k broadcasts A[i, k] and streams four f64x2 of B
  * (at immediate load offsets: binaryen does not fold `pb + constant` into them, and V8 would add).
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function gemmnn<TA, TB>(a: usize, b: usize, c: usize, M: i32, N: i32, K: i32, sa: i32, sb: i32, sc: i32): void {
   const ea = <usize>sizeof<TA>();
   const eb = <usize>sizeof<TB>();

@@ -33,30 +33,30 @@ const C6: f64 = -1.13596475577881948265e-11;
 /** 2 pi 2^-33: the angle of a reduced word t2 (an exact scaling of 2 pi). */
 const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
 
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function sp(v: f64): v128 {
   return f64x2.splat(v);
 }
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function add(a: v128, b: v128): v128 {
   return f64x2.add(a, b);
 }
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function sub(a: v128, b: v128): v128 {
   return f64x2.sub(a, b);
 }
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function mul(a: v128, b: v128): v128 {
   return f64x2.mul(a, b);
 }
 
 /** hi(x m) per u32 lane: the high words of the 64-bit products (i64x2.extmul). */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function mulHi(x: v128, m: v128): v128 {
   return i32x4.shuffle(i64x2.extmul_low_i32x4_u(x, m), i64x2.extmul_high_i32x4_u(x, m), 1, 3, 5, 7);
 }
 /** lo(x m) per u32 lane: the low words of the 64-bit products. */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function mulLo(x: v128, m: v128): v128 {
   return i32x4.shuffle(i64x2.extmul_low_i32x4_u(x, m), i64x2.extmul_high_i32x4_u(x, m), 0, 2, 4, 6);
 }
@@ -70,7 +70,7 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
  * sign bits to flip. Stores, from `dst`, (r cos, r sin) of lane 0 of A, of lane 0 of B, of lane 1
  * of A and of lane 1 of B (8 elements of T, rounded once to float32 for f32).
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function boxMullerPair<T>(
   w1A: v128, t2A: v128, oddA: v128, cosSignA: v128, sinSignA: v128,
   w1B: v128, t2B: v128, oddB: v128, cosSignB: v128, sinSignB: v128, dst: usize,
@@ -155,7 +155,7 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
  * is odd) and the sign bits to flip, widened from dwords to 64-bit lanes (masks) or moved to the
  * high dword of each 64-bit lane (sign bits).
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function storeStep<T>(x0: v128, x1: v128, x2: v128, x3: v128, dst: usize): void {
   const es = <usize>sizeof<T>();
   const low30 = i32x4.splat((1 << 30) - 1);
@@ -200,7 +200,7 @@ const ANGLE: f64 = 2 * Math.PI * 1.16415321826934814453125e-10;
  * four consecutive blocks (16 normals) per step; the 32 x 32 -> 64-bit products come from
  * i64x2.extmul_{low,high}_i32x4_u. A row's last partial step goes through `scratch` (16 float64).
  */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function philoxNormal<T>(out: usize, rows: i32, len: i32, block0: i32, call: i32, sample0: i32, stream: i32, key0: i32, key1: i32, scratch: usize): void {
   const es = <usize>sizeof<T>();
   const m0 = i32x4.splat(M0);

@@ -2,7 +2,7 @@
 import { hsum, loadS, loadV } from './common';
 
 /** out[r] = <x_r, y_r> (float64 out) for rows of `len` elements; f64x2 partial sums, then the odd tail. */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function rowdot<T>(x: usize, y: usize, out: usize, rows: i32, len: i32): void {
   const es = <usize>sizeof<T>();
   for (let r = 0; r < rows; r++) {
@@ -17,7 +17,7 @@ import { hsum, loadS, loadV } from './common';
 }
 
 /** out[r] = sum of row r of x (float64 out); `y` is unused (the argument list of rowdot). */
-// @ts-ignore: decorator
+// @ts-expect-error: decorator (AssemblyScript)
 @inline function rowsum<T>(x: usize, out: usize, rows: i32, len: i32): void {
   const es = <usize>sizeof<T>();
   for (let r = 0; r < rows; r++) {

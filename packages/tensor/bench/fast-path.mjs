@@ -80,11 +80,14 @@ for (const [B, n, N] of [[128, 4096, 3072], [256, 2000, 20], [1024, 1024, 2]]) {
   const y = rng.normal([n, N]);
   const sigma = new Float64Array(B).fill(Math.sqrt(N) / 4);
   const denoise = fields.empiricalDenoiser(y, kernels.edmKernel());
+  // The small-N fields also with the opt-in float32 exponentials (the old build has no such option).
+  const denoise32 = N <= 32 ? fields.empiricalDenoiser(y, kernels.edmKernel(), { exp: 'float32' }) : undefined;
   for (const [be, backend] of Object.entries(backends)) {
     setBackend(backend);
     const big = B * n * N > 1e8;
     if (be === 'cpu' && big && quick) continue;
     add(`field ${B}x${n}x${N}`, be, await time(() => denoise(x, sigma), be === 'cpu' && big ? 1 : REPS));
+    if (denoise32 && !be.startsWith('old')) add(`field ${B}x${n}x${N} exp float32`, be, await time(() => denoise32(x, sigma)));
     add(`pairwiseSqDist ${B}x${n}x${N}`, be, await time(() => backend.pairwiseSqDist(x, y), be === 'cpu' && big ? 1 : REPS));
   }
 }

@@ -1,12 +1,19 @@
 // Argument checks of the Backend operations that every backend shares (the reference and the
 // WebAssembly backend throw the same typed errors naming the same arguments).
-import type { Coef } from './backend.js';
+import type { Coef, SoftmaxOptions } from './backend.js';
 import { ShapeError, ValueError } from './errors.js';
 import { Tensor, assertSameShape, formatShape } from './tensor.js';
 
 /** Throws unless `c` is a scalar or one value per row. */
 export function checkCoef(c: Coef, rows: number, argument: string): void {
   if (typeof c !== 'number' && c.length !== rows) throw new ShapeError(argument, `a scalar or ${rows} per-row values`, `${c.length} values`);
+}
+
+/** Whether `options` asks for float32 exponentials (`exp: 'float32'`); throws for an `exp` other than 'float32' or 'float64'. */
+export function checkSoftmaxOptions(options: SoftmaxOptions | undefined): boolean {
+  const exp: string = options?.exp ?? 'float64';
+  if (exp !== 'float64' && exp !== 'float32') throw new ValueError('options.exp', exp, "'float64' or 'float32'");
+  return exp === 'float32';
 }
 
 /** `out`, checked against `like`, or a new zero tensor shaped like it. */

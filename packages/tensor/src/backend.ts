@@ -13,6 +13,21 @@ export interface Matrix64 {
   readonly cols: number;
 }
 
+/** Options of {@link Backend.softmaxRows}. */
+export interface SoftmaxOptions {
+  /**
+   * Precision of the exponentials. `'float64'` (default): float64 throughout. `'float32'` (opt in,
+   * for speed: the WebAssembly backend evaluates the exponential's polynomial in float32 SIMD lanes,
+   * four at a time; the reference `CpuBackend` computes the same float32 operations, slower than
+   * its float64 `Math.exp`): every weight within a relative 2^-21 (4.8e-7) of the float64 result and the
+   * log-sum-exp within 2^-21 absolute, except that weights below exp(-708) of the row's largest
+   * (< 3.3e-308) may be 0. The max subtraction, the range reduction, the sums and the
+   * normalisation stay in float64, and the errors thrown are those of the float64 path. A backend
+   * may ignore it and compute in float64 (the bound holds).
+   */
+  readonly exp?: 'float64' | 'float32';
+}
+
 /**
  * The operations phys algorithms need from a compute backend. Algorithms are written once against
  * this interface; a backend decides how (plain TypeScript, WASM, native, GPU). Every operation
@@ -68,9 +83,10 @@ export interface Backend {
 
   /**
    * Row-wise softmax of a float64 matrix, in place, max-subtracted; returns the row log-sum-exp.
-   * Weights below exp(-745) flush to 0; a row of all -Infinity throws.
+   * Weights below exp(-745) flush to 0; a row of all -Infinity throws. `options.exp: 'float32'`
+   * allows exponentials of float32 accuracy (see {@link SoftmaxOptions}).
    */
-  softmaxRows(logits: Matrix64): Float64Array;
+  softmaxRows(logits: Matrix64, options?: SoftmaxOptions): Float64Array;
 
   /** `out[i] = sum_j w[i, j] * y[j]`: `w` is `[B, n]` float64, `y` is `[n, ...]`; returns `[B, ...]`. */
   weightedSum(w: Matrix64, y: Tensor): Tensor;

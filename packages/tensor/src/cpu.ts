@@ -1,7 +1,8 @@
-import type { Backend, Coef, Matrix64 } from './backend.js';
-import { checkCoef, checkLincomb, checkMatmul, outFor } from './backend-checks.js';
+import type { Backend, Coef, Matrix64, SoftmaxOptions } from './backend.js';
+import { checkCoef, checkLincomb, checkMatmul, checkSoftmaxOptions, outFor } from './backend-checks.js';
 import { firstNonFinite } from './check.js';
 import { ShapeError, ValueError } from './errors.js';
+import { expF32 } from './normal-math.js';
 import { checkPhiloxCall, fillPhiloxNormal, type PhiloxCall } from './philox-stream.js';
 import { Tensor, allocate, assertSameShape, formatShape, type DType } from './tensor.js';
 
@@ -161,8 +162,9 @@ export class CpuBackend implements Backend {
     return { data: out, rows: B, cols: n };
   }
 
-  softmaxRows(logits: Matrix64): Float64Array {
+  softmaxRows(logits: Matrix64, options?: SoftmaxOptions): Float64Array {
     const { data, rows, cols } = logits;
+    const exp = checkSoftmaxOptions(options) ? expF32 : Math.exp;
     const lse = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
       const o = r * cols;
@@ -171,7 +173,7 @@ export class CpuBackend implements Backend {
       if (m === -Infinity || Number.isNaN(m) || m === Infinity) throw new ValueError(`logits row ${r}`, m, 'at least one finite logit and no +Infinity');
       let s = 0;
       for (let j = 0; j < cols; j++) {
-        const e = Math.exp(data[o + j]! - m);
+        const e = exp(data[o + j]! - m);
         data[o + j] = e;
         s += e;
       }

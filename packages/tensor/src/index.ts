@@ -4,7 +4,7 @@ export { checkSignal, abortReason, throwIfAborted, raceAbort, checkTensor, check
 export type { CheckTensorOptions, ScalarRange } from './validate.js';
 export type { DType, TensorData } from './tensor.js';
 export { Tensor, allocate, shapeSize, formatShape, assertShape, assertSameShape, tidy } from './tensor.js';
-export type { Backend, Coef, Matrix64 } from './backend.js';
+export type { Backend, Coef, Matrix64, SoftmaxOptions } from './backend.js';
 export { getBackend, setBackend, registerBackend, ready, BackendRegistry } from './registry.js';
 export type { BackendFactory } from './registry.js';
 export { CpuBackend } from './cpu.js';
@@ -16,7 +16,7 @@ export { philox4x32 } from './philox.js';
 export type { PhiloxCall } from './philox-stream.js';
 export { checkPhiloxCall } from './philox-stream.js';
 // Argument checks every Backend implementation shares (for backends in other packages).
-export { checkCoef, checkLincombTerms, checkMatmul } from './backend-checks.js';
+export { checkCoef, checkLincombTerms, checkMatmul, checkSoftmaxOptions } from './backend-checks.js';
 export { PhiloxRng, ReplayRandom, normalizeRows } from './rng.js';
 export type { Random, PhiloxRngOptions, ReplayDraws } from './rng.js';
 export { fromNdarray, toNdarray } from './ndarray.js';

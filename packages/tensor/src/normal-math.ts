@@ -5,7 +5,8 @@
 // and exact scalings, no fused multiply-add. The WebAssembly kernel (assembly/philox.ts,
 // `philoxnormal_*`) evaluates the same operations in the same order on f64x2 lanes, so both
 // backends give bit-identical draws. Polynomials and splitting constants are fdlibm's
-// (e_log.c, k_sin.c, k_cos.c, Sun Microsystems 1993, freely redistributable).
+// (e_log.c, k_sin.c, k_cos.c, Sun Microsystems 1993, freely redistributable). Also here: the
+// float32-polynomial exp of the opt-in softmax (`expF32`, assembly/softmax.ts's `softmax_f32exp`).
 
 /** ln 2 split so that k * LN2_HI is exact for |k| < 2^11 (fdlibm e_log.c). */
 export const LN2_HI = 6.93147180369123816490e-1;
@@ -120,4 +121,25 @@ export function boxMuller(w1: number, w2: number, out: Float64Array, at: number)
   sinCos2Pi32(w2, out, at);
   out[at] = r * out[at]!;
   out[at + 1] = r * out[at + 1]!;
+}
+
+const { fround } = Math;
+/** Taylor coefficients of e^r, 1/7! down to 1/2!, rounded to float32 (those of assembly/softmax.ts). */
+const EXP32 = [1 / 5040, 1 / 720, 1 / 120, 1 / 24, 1 / 6, 0.5, 1, 1].map(fround);
+
+/**
+ * e^x (x <= 0) by the operations of `expStore4F32` in assembly/softmax.ts, lane for lane: x = k ln2
+ * + r in float64 (k rounded half to even), r rounded to float32, e^r by its Taylor polynomial of
+ * degree 7 in float32 (Horner), times 2^k in float64; 0 below -708 (and for -Infinity). Relative
+ * error < 2^-22 against e^x.
+ */
+export function expF32(x: number): number {
+  if (!(x >= -708)) return 0;
+  const t = x * Math.LOG2E;
+  let k = Math.round(t);
+  if (k - t === 0.5 && k % 2 !== 0) k -= 1; // Math.round takes ties up; WebAssembly's nearest to even
+  const r = fround(x - k * LN2_HI - k * LN2_LO);
+  let q = EXP32[0]!;
+  for (let i = 1; i < EXP32.length; i++) q = fround(fround(q * r) + EXP32[i]!);
+  return q * 2 ** k;
 }

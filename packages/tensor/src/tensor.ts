@@ -113,6 +113,27 @@ export class Tensor {
     return this.data.subarray(i * rs, (i + 1) * rs);
   }
 
+  /**
+   * The values, for reading only: `data` itself on host backends. A device backend may hand out
+   * its host copy without counting it as written, so the device copy stays valid and is not
+   * uploaded again before the next operation (reading `data` must assume the caller writes into
+   * it). Do not write into the returned array. Consumers that only read a tensor (an ONNX session's
+   * input, a PNG encoder) use this.
+   */
+  readData(): TensorData {
+    return this.data;
+  }
+
+  /**
+   * An array for overwriting every value: `data` itself on host backends. A device backend hands
+   * out its host copy without first downloading the device values, and uploads it before the
+   * device next reads the tensor. What the array holds before the caller writes is unspecified.
+   * Producers that fill a whole tensor (an ONNX session's output) use this.
+   */
+  writeData(): TensorData {
+    return this.data;
+  }
+
   /** Release backend memory. A no-op for CPU tensors; safe to call twice. */
   dispose(): void {
     /* CPU tensors are garbage collected. */

@@ -77,6 +77,10 @@ describe.each(['float32', 'float64'] as DType[])('WasmBackend threads 1 vs 2 (%s
     const b = { data: logits.slice(), rows, cols };
     expectSameBits(two.softmaxRows(a), one.softmaxRows(b), 'log-sum-exp');
     expectSameBits(a.data, b.data, 'softmax weights');
+    const c = { data: logits.slice(), rows, cols };
+    const d = { data: logits.slice(), rows, cols };
+    expectSameBits(two.softmaxRows(c, { exp: 'float32' }), one.softmaxRows(d, { exp: 'float32' }), 'log-sum-exp, float32 exp');
+    expectSameBits(c.data, d.data, 'softmax weights, float32 exp');
     const x = rng.normal([rows, cols], dtype);
     expect(two.firstNonFinite(x)).toBe(-1);
     for (const at of [0, Math.floor(x.size / 2) + 5, x.size - 17, x.size - 1]) {

@@ -1,4 +1,4 @@
-import { CpuBackend, PhiloxRng, Tensor, WasmBackend, createWasmBackend, getBackend, type DType, type Matrix64 } from '../src/index.js';
+import { CpuBackend, PhiloxRng, Tensor, WasmBackend, createWasmBackend, getBackend, type DType, type GemmEngine, type Matrix64 } from '../src/index.js';
 
 // The WebAssembly backend against the reference on random inputs with odd sizes (padding and
 // scalar tails), both dtypes, every kernel path. Tolerances: float32 outputs within 2 float32 ulps
@@ -77,6 +77,42 @@ describe.each(['float32', 'float64'] as DType[])('WasmBackend vs CpuBackend (%s)
     const got = wasm.weightedSum(w, y);
     expect(got.shape).toEqual([7, 3, 5]);
     expect(maxRelErr(got.data, cpu.weightedSum(w, y).data, 19)).toBeLessThan(tol);
+  });
+});
+
+describe('WasmBackend with a GEMM engine', () => {
+  it("hands a product to the engine exactly when the engine's runs() accepts its shape", () => {
+    const asked: string[] = [];
+    const ran: string[] = [];
+    // An engine that takes products with k >= 8 and computes them with the reference backend.
+    const engine: GemmEngine = {
+      name: 'fake',
+      runs: (m, n, k, transB) => {
+        asked.push(`${m}x${n}x${k}${transB ? 'T' : ''}`);
+        return k >= 8;
+      },
+      gemm: (a, b, m, n, k, transB, norms) => {
+        ran.push(`${m}x${n}x${k}${transB ? 'T' : ''}`);
+        const A = new Tensor(a.slice(0, m * k), [m, k]);
+        const B = new Tensor(b.slice(0, n * k), transB ? [n, k] : [k, n]);
+        if (norms) {
+          norms.a.set(cpu.rowNormSq(A));
+          norms.b.set(cpu.rowNormSq(B));
+        }
+        return Float64Array.from(cpu.matmul(A, B, { transB }).data);
+      },
+    };
+    const be = new WasmBackend({ minElements: 0, gemm: engine });
+    expect(be.name).toBe('wasm+fake');
+    const rng = new PhiloxRng(5);
+    const x = rng.normal([3, 40], 'float64');
+    const y = rng.normal([5, 40], 'float64');
+    expect(maxRelErr(be.pairwiseSqDist(x, y).data, cpu.pairwiseSqDist(x, y).data, 100)).toBeLessThan(1e-13);
+    const w: Matrix64 = { data: rng.uniform([3, 5], 'float64').data as Float64Array, rows: 3, cols: 5 };
+    expect(maxRelErr(be.weightedSum(w, y).data, cpu.weightedSum(w, y).data, 10)).toBeLessThan(1e-13);
+    expect(maxRelErr(be.matmul(x, y, { transB: true }).data, cpu.matmul(x, y, { transB: true }).data, 100)).toBeLessThan(1e-13);
+    expect(new Set(asked)).toEqual(new Set(['3x5x40T', '3x40x5']));
+    expect(ran).toEqual(['3x5x40T', '3x5x40T']);
   });
 });
 

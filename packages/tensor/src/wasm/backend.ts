@@ -1,5 +1,5 @@
-import type { Backend, Coef, Matrix64 } from '../backend.js';
-import { checkCoef, checkLincomb, checkMatmul } from '../backend-checks.js';
+import type { Backend, Coef, Matrix64, SoftmaxOptions } from '../backend.js';
+import { checkCoef, checkLincomb, checkMatmul, checkSoftmaxOptions } from '../backend-checks.js';
 import { CpuBackend } from '../cpu.js';
 import { platform } from '#tensor-platform';
 import { ShapeError, ThreadsUnavailableError, ValueError } from '../errors.js';
@@ -59,8 +59,13 @@ const roundUp = (n: number, m: number): number => Math.ceil(n / m) * m;
 export interface GemmEngine {
   /** Shown in {@link WasmBackend.name}. */
   readonly name: string;
-  /** Products with fewer than this many multiply-adds (m n k) stay on the WebAssembly kernels. */
-  readonly minWork: number;
+  /**
+   * Whether {@link GemmEngine.gemm} should compute the product `C [m, n] = A [m, k] op(B)` (`transB`:
+   * the distance form `A B^T`, else `A B`): `true` only for shapes where the engine is faster than
+   * the WebAssembly kernels, which keep every other product. A function of the shape alone (the
+   * backend may ask more than once per product).
+   */
+  runs(m: number, n: number, k: number, transB: boolean): boolean;
   /**
    * `false` for an engine that multiplies and sums in float32 (the precision of numpy/torch float32
    * code): `pairwiseSqDist` then recomputes every distance below 2^-10 (|x|^2 + |y|^2) directly
@@ -127,7 +132,7 @@ export interface WasmBackendOptions {
    * call and copy overhead stops paying; 0 sends everything through the kernels, as the tests do).
    */
   minElements?: number;
-  /** Runs matrix products of at least `gemm.minWork` multiply-adds (distances, weighted sums, matmul). */
+  /** Runs the matrix products (distances, weighted sums, matmul) of the shapes its `runs` accepts. */
   gemm?: GemmEngine;
   /**
    * Threads that run the kernels (default 1; capped at the core count). 1 is the plain
@@ -436,14 +441,14 @@ export class WasmBackend implements Backend {
     return new Tensor(out, [m, n]);
   }
 
-  /** Whether a product of `work` multiply-adds goes to the GEMM engine. */
-  private usesEngine(work: number): boolean {
-    return this.engine !== undefined && work >= this.engine.minWork;
+  /** Whether the product `[m, k] x [k, n]` (`transB`: `[m, k] x [n, k]^T`) goes to the GEMM engine. */
+  private usesEngine(m: number, n: number, k: number, transB: boolean): boolean {
+    return this.engine?.runs(m, n, k, transB) === true;
   }
 
   /** C = A B^T (A [m, k], B [n, k], same element type) as a new float64 `[m, n]` array. */
   private gemmNt(e: Elem, A: TensorData, B: TensorData, m: number, n: number, k: number, norms?: { x: Float64Array; y: Float64Array }): Float64Array {
-    if (this.usesEngine(m * n * k)) return this.engine!.gemm(A, B, m, n, k, true, norms && { a: norms.x, b: norms.y });
+    if (this.usesEngine(m, n, k, true)) return this.engine!.gemm(A, B, m, n, k, true, norms && { a: norms.x, b: norms.y });
     const es = esize(e);
     const [mp, np, kp] = [roundUp(m, 2), roundUp(n, 4), roundUp(k, 2)];
     const [pa, pb, pc, pnx, pny] = this.layout([mp * kp * es, np * kp * es, mp * np * 8, norms ? mp * 8 : 0, norms ? np * 8 : 0], (mp * np * kp) / 4);
@@ -479,7 +484,7 @@ export class WasmBackend implements Backend {
 
   /** C = A B (A [m, k], B [k, n]) as a new float64 `[m, n]` array. */
   private gemmNn(ea: Elem, A: TensorData, eb: Elem, B: TensorData, m: number, n: number, k: number): Float64Array {
-    if (this.usesEngine(m * n * k)) return this.engine!.gemm(A, B, m, n, k, false);
+    if (this.usesEngine(m, n, k, false)) return this.engine!.gemm(A, B, m, n, k, false);
     const [sa, sb] = [esize(ea), esize(eb)];
     const [mp, np] = [roundUp(m, 2), roundUp(n, 8)];
     const [pa, pb, pc] = this.layout([mp * k * sa, k * np * sb, mp * np * 8], (mp * np * k) / 4);
@@ -515,7 +520,7 @@ export class WasmBackend implements Backend {
     // recomputed directly.
     const nx = new Float64Array(B);
     const ny = new Float64Array(n);
-    const cancel = this.usesEngine(B * n * N) && this.engine!.exact === false ? TUNE.cancelInexact : TUNE.cancel;
+    const cancel = this.usesEngine(B, n, N, true) && this.engine!.exact === false ? TUNE.cancelInexact : TUNE.cancel;
     const d = this.gemmNt(elemOf(x), x.data, y.data, B, n, N, { x: nx, y: ny });
     const X = x.data;
     const Y = y.data;
@@ -563,13 +568,14 @@ export class WasmBackend implements Backend {
     return { data, rows: B, cols: n };
   }
 
-  softmaxRows(logits: Matrix64): Float64Array {
+  softmaxRows(logits: Matrix64, options?: SoftmaxOptions): Float64Array {
     const { data, rows, cols } = logits;
-    if (rows * cols < this.minElements) return this.cpu.softmaxRows(logits);
+    const kernel = checkSoftmaxOptions(options) ? 'softmax_f32exp' : 'softmax';
+    if (rows * cols < this.minElements) return this.cpu.softmaxRows(logits, options);
     const [pd, ps] = this.layout([rows * cols * 8, rows * 16], 4 * rows * cols);
     const mem = this.f64(pd!, rows * cols);
     mem.set(data.subarray(0, rows * cols));
-    this.run({ kernel: 'softmax', calls: [[pd!, rows, cols, ps!]], units: rows, unitStride: [cols * 8, 0, 0, 16], countArg: 1, work: 4 * rows * cols });
+    this.run({ kernel, calls: [[pd!, rows, cols, ps!]], units: rows, unitStride: [cols * 8, 0, 0, 16], countArg: 1, work: 4 * rows * cols });
     const stats = this.f64(ps!, rows * 2);
     const lse = new Float64Array(rows);
     for (let r = 0; r < rows; r++) {
@@ -581,7 +587,7 @@ export class WasmBackend implements Backend {
       if (Number.isNaN(m)) {
         // A NaN logit: the reference's comparison-based max skips it; replay that row there.
         const row = data.slice(r * cols, (r + 1) * cols);
-        lse[r] = this.cpu.softmaxRows({ data: row, rows: 1, cols })[0]!;
+        lse[r] = this.cpu.softmaxRows({ data: row, rows: 1, cols }, options)[0]!;
         mem.set(row, r * cols);
         continue;
       }

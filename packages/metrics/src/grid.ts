@@ -1,5 +1,17 @@
+// Image grids: the layout `phys sample` writes (tiles of a [B, C, H, W] batch with black padding,
+// recorded in a `phys.grid` text chunk) and `phys eval` cuts back; platform-neutral, so a web page
+// draws the same grid as the CLI.
 import { Tensor, ValueError } from '@phys/tensor';
-import type { Image8 } from './png.js';
+
+/** An 8-bit image: `channels` 1 (gray), 3 (RGB) or 4 (RGBA), row-major interleaved. */
+export interface Image8 {
+  readonly width: number;
+  readonly height: number;
+  readonly channels: 1 | 3 | 4;
+  readonly data: Uint8Array;
+  /** tEXt chunks (keyword -> Latin-1 text). */
+  readonly text?: Readonly<Record<string, string>>;
+}
 
 /** Geometry of an image grid, stored in the PNG's `phys.grid` tEXt chunk so `phys eval` can cut it. */
 export interface GridLayout {
