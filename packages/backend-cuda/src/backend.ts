@@ -65,6 +65,8 @@ class Storage {
   host: TensorData | undefined;
   hostValid = false;
   hostShared = false;
+  /** The mirror was filled through `writeData`: uploaded before the device next reads, then current. */
+  hostWritten = false;
 
   constructor(
     readonly ctx: Context,
@@ -84,10 +86,11 @@ class Storage {
   /** Makes the device copy current before a kernel reads it. */
   forRead(): void {
     this.live();
-    if (this.hostShared && this.host) {
+    if ((this.hostShared || this.hostWritten) && this.host) {
       this.ctx.addon.upload(this.addr, this.host);
       this.ctx.stats.uploads++;
     }
+    this.hostWritten = false;
   }
 
   /** Before a kernel writes it: `whole` when every element is overwritten (no upload needed). */
@@ -96,24 +99,29 @@ class Storage {
     this.live();
     this.hostValid = false;
     this.hostShared = false;
+    this.hostWritten = false;
   }
 
   /**
    * The host mirror. `'shared'` (the `data` accessor) and `'read'` download it (after the stream's
-   * pending work) when the device is newer; `'shared'` also counts it as possibly written (uploaded
-   * before the device reads again), `'read'` does not. `'write'` (the caller overwrites every value)
-   * skips the download and marks the mirror as the newer copy.
+   * pending work) when the device is newer; `'shared'` also counts it as possibly written at any
+   * time (uploaded before every device read from then on), `'read'` does not. `'write'` (the caller
+   * overwrites every value before the next operation) skips the download and marks the mirror as
+   * the newer copy, uploaded once before the next device read.
    */
   hostArray(mode: HostAccess): TensorData {
     this.live();
     this.host ??= allocateHost(this.length, this.dtype);
-    if (mode === 'write') this.hostValid = true;
+    if (mode === 'write') {
+      this.hostValid = true;
+      this.hostWritten = true;
+    }
     if (!this.hostValid) {
       this.ctx.addon.download(this.addr, this.host);
       this.ctx.stats.downloads++;
       this.hostValid = true;
     }
-    if (mode !== 'read') this.hostShared = true;
+    if (mode === 'shared') this.hostShared = true;
     return this.host;
   }
 
@@ -291,6 +299,8 @@ interface Operand {
  */
 export class CudaBackend implements Backend {
   readonly name: string;
+  /** Operations compute on the device: see {@link Backend.location}. */
+  readonly location = 'device';
   readonly precision: 'float64' | 'float32';
   /** The cuBLAS library the large products use, or undefined (tiled kernels only). */
   readonly cublas: string | undefined;

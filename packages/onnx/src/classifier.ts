@@ -170,11 +170,12 @@ export async function loadClassifier(source: ModelSource, options: ClassifierOpt
         const n = end - start;
         const runRows = padTo ?? n;
         const xs = x.sliceRows(start, end);
-        let xFeed: TensorData = xs.data;
-        if (!(identityMap && runRows === n && isType(xs.data, info.types.x))) {
+        const xv = xs.readData();
+        let xFeed: TensorData = xv;
+        if (!(identityMap && runRows === n && isType(xv, info.types.x))) {
           xFeed = allocateTyped(info.types.x, runRows * rowSize);
-          if (identityMap) copyInto(xFeed, xs.data);
-          else for (let i = 0; i < xs.data.length; i++) xFeed[i] = scale * xs.data[i]! + shift;
+          if (identityMap) copyInto(xFeed, xv);
+          else for (let i = 0; i < xv.length; i++) xFeed[i] = scale * xv[i]! + shift;
         }
         const got = await runSession(session, info.source, { [xName]: wrapTyped(info.types.x, xFeed, [runRows, ...imageShape]) }, Object.fromEntries(want.map((w) => [w, null])));
         for (const w of want) {

@@ -320,9 +320,11 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       if (!(given instanceof Tensor)) throw new ValueError('out', given, 'a Tensor');
       if (given.dtype !== x.dtype) throw new ValueError('out.dtype', given.dtype, `${x.dtype} (the dtype of x)`);
       assertSameShape(x, given, 'x', 'out');
-      if (overlaps(given.data, x.data)) throw new ValueError('out', 'a view of x', 'a tensor that does not share memory with x');
+      if (overlaps(given.readData(), x.readData())) throw new ValueError('out', 'a view of x', 'a tensor that does not share memory with x');
     }
-    const out = given ?? Tensor.zeros(x.shape, x.dtype);
+    // On a device backend the result is a device tensor: filled through writeData, it crosses once.
+    const backend = getBackend();
+    const out = given ?? (backend.location === 'device' ? backend.zeros(x.shape, x.dtype) : Tensor.zeros(x.shape, x.dtype));
     if (rows === 0) return out;
     const { rowsPerCall, padTo } = callRows(fixedBatch, checkChunkSize(runOptions.chunkSize ?? chunkSize), info.fixedShape);
     const coef: RowCoefficients | undefined = precond && cfg.parameterization !== 'edm' ? rowCoefficients(cfg.parameterization, sigma, precond) : undefined;
@@ -333,29 +335,31 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       const runRows = padTo ?? n;
       const whole = start === 0 && end === rows;
       const xs = whole ? x : x.sliceRows(start, end);
-      // x: zero copy when the model takes our dtype and no c_in scaling or padding is needed.
+      // x: zero copy when the model takes our dtype and no c_in scaling or padding is needed. Read
+      // with readData (and the output filled through writeData), a device backend copies x to the
+      // host and the result back once per call (docs: @phys/backend-cuda README).
       let xFeed: TensorData;
-      if (coef === undefined && runRows === n && isType(xs.data, info.types.x)) xFeed = xs.data;
+      if (coef === undefined && runRows === n && isType(xs.readData(), info.types.x)) xFeed = xs.readData();
       else {
         xFeed = allocateTyped(info.types.x, runRows * rowSize);
-        if (coef) getBackend().scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
-        else copyInto(xFeed, xs.data);
+        if (coef) backend.scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
+        else copyInto(xFeed, xs.readData());
       }
       // One noise value per row (dims [B] or [B, 1, ...]); padded rows repeat the last one.
       const sDims = scalarSigma ? [] : noiseDims(prep.sigma, runRows);
       const sFeed = allocateTyped(info.types.sigma, scalarSigma ? 1 : runRows);
       for (let i = 0; i < sFeed.length; i++) sFeed[i] = noiseValues[start + Math.min(i, n - 1)]!;
       // Output: written by onnxruntime straight into the result when types and rows match.
-      const direct = runRows === n && isType(out.data, info.types.output);
       const outRows = whole ? out : out.sliceRows(start, end);
-      const fetchBuf = direct ? outRows.data : allocateTyped(info.types.output, runRows * rowSize);
+      const direct = runRows === n && isType(outRows.writeData(), info.types.output);
+      const fetchBuf = direct ? outRows.writeData() : allocateTyped(info.types.output, runRows * rowSize);
       const dims = [runRows, ...imageShape];
       await runSession(session, info.source, { [cfg.names.x]: wrapTyped(info.types.x, xFeed, dims), [cfg.names.sigma]: wrapTyped(info.types.sigma, sFeed, sDims) }, { [cfg.names.output]: wrapTyped(info.types.output, fetchBuf, dims) });
       const F = direct ? outRows : new Tensor(fetchBuf.subarray(0, n * rowSize), xs.shape);
       // EDM Eq. 7 / thesis Alg. 13: D = c_skip x + c_out F (in place when F is the result).
-      if (coef) getBackend().lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
-      else if (!direct) copyInto(outRows.data, F.data);
-      if (checkOutput) assertFinite(outRows.data, outputLabel, `rows ${start}..${end - 1}, flat index within the chunk`);
+      if (coef) backend.lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
+      else if (!direct) copyInto(outRows.writeData(), F.data);
+      if (checkOutput) assertFinite(outRows.readData(), outputLabel, `rows ${start}..${end - 1}, flat index within the chunk`);
     });
     return out;
   }

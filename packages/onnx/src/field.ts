@@ -153,16 +153,16 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
         const n = end - start;
         const runRows = padTo ?? n;
         const xs = x.sliceRows(start, end);
-        let xFeed: TensorData = xs.data;
-        if (!(runRows === n && isType(xs.data, info.types.x))) {
+        let xFeed: TensorData = xs.readData();
+        if (!(runRows === n && isType(xFeed, info.types.x))) {
           xFeed = allocateTyped(info.types.x, runRows * rowSize);
-          copyInto(xFeed, xs.data);
+          copyInto(xFeed, xs.readData());
         }
         const zFeed = allocateTyped(info.types.z, runRows);
         for (let i = 0; i < runRows; i++) zFeed[i] = z[start + Math.min(i, n - 1)]!;
-        const direct = runRows === n && isType(outX.data, info.types.output);
         const outRows = outX.sliceRows(start, end);
-        const fetchX = direct ? outRows.data : allocateTyped(info.types.output, runRows * rowSize);
+        const direct = runRows === n && isType(outRows.writeData(), info.types.output);
+        const fetchX = direct ? outRows.writeData() : allocateTyped(info.types.output, runRows * rowSize);
         const fetchZ = allocateTyped(info.types.outputZ, runRows);
         const dims = [runRows, ...imageShape];
         await runSession(
@@ -171,10 +171,10 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
           { [names.x]: wrapTyped(info.types.x, xFeed, dims), [names.z]: wrapTyped(info.types.z, zFeed, zDims(runRows)) },
           { [names.output]: wrapTyped(info.types.output, fetchX, dims), [names.outputZ]: wrapTyped(info.types.outputZ, fetchZ, ozDims(runRows)) },
         );
-        if (!direct) copyInto(outRows.data, fetchX.subarray(0, n * rowSize));
+        if (!direct) copyInto(outRows.writeData(), fetchX.subarray(0, n * rowSize));
         for (let i = 0; i < n; i++) outZ[start + i] = fetchZ[i]!;
         if (checkOutput) {
-          assertFinite(outRows.data, `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);
+          assertFinite(outRows.readData(), `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);
           assertFinite(outZ.subarray(start, end), `output '${names.outputZ}' of ${info.source}`, `rows ${start}..${end - 1}`);
         }
       });

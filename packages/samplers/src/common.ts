@@ -166,7 +166,7 @@ export function drawNormal(rng: Random, like: Tensor): Tensor {
 
 /** A plain tensor holding the values of `x` (which may live in a backend's own memory). */
 function plainCopy(x: Tensor): Tensor {
-  return new Tensor(x.data.slice(), x.shape);
+  return new Tensor(x.readData().slice(), x.shape);
 }
 
 /**

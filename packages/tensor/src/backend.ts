@@ -38,6 +38,16 @@ export interface Backend {
   readonly name: string;
 
   /**
+   * Where this backend computes: `'host'` (absent means the same; CPU and WebAssembly, whose
+   * memory host code reads and writes directly) or `'device'` (CUDA: a plain tensor passed to an
+   * operation is copied to the device for that call). Code that makes a tensor outside the backend
+   * and hands it to several operations (an ONNX denoiser's output) allocates it with
+   * {@link Backend.zeros} and fills it through `writeData()` where this is `'device'`, so it
+   * crosses once.
+   */
+  readonly location?: 'host' | 'device';
+
+  /**
    * A zero tensor of `shape` in the memory this backend computes on: a plain tensor on the CPU
    * backend, a resident one (`WasmTensor`, `CudaTensor`) on backends with memory of their own, so
    * operations on it skip the copies in and out. Release it with `dispose()` (or `tidy`) when done

@@ -126,8 +126,9 @@ export class Tensor {
 
   /**
    * An array for overwriting every value: `data` itself on host backends. A device backend hands
-   * out its host copy without first downloading the device values, and uploads it before the
-   * device next reads the tensor. What the array holds before the caller writes is unspecified.
+   * out its host copy without first downloading the device values, and uploads it once, before the
+   * device next reads the tensor: write every value before the next operation on it. What the
+   * array holds before the caller writes is unspecified.
    * Producers that fill a whole tensor (an ONNX session's output) use this.
    */
   writeData(): TensorData {
