@@ -5,7 +5,7 @@
 // node-addon-api and Node-API headers (to rebuild the addon there), the prebuilt addon, the bench
 // and the jest-compatible runner. Run after `npm run build` (the addon must be built): ~2 MB.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,6 +34,13 @@ writeFileSync(path.join(out, 'tsconfig.json'), JSON.stringify({
 execFileSync(process.execPath, [path.join(repo, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', path.join(out, 'tsconfig.json')], { stdio: 'inherit' });
 
 const nm = path.join(pkgs, 'node_modules');
+// Each compiled package gets the subpath imports of its package.json ("#tensor-platform": the
+// `node` target, with dist/ read as the compiled src/ here), so Node resolves them as it does in the repo.
+for (const n of names) {
+  const { imports } = JSON.parse(readFileSync(path.join(repo, 'packages', n, 'package.json'), 'utf8'));
+  const map = Object.fromEntries(Object.entries(imports ?? {}).map(([k, v]) => [k, (typeof v === 'string' ? v : v.node ?? v.default).replace('./dist/', './src/')]));
+  writeFileSync(path.join(pkgs, n, 'package.json'), JSON.stringify({ private: true, type: 'module', imports: map }));
+}
 for (const n of names) {
   const dir = path.join(nm, '@phys', n);
   mkdirSync(dir, { recursive: true });
@@ -49,8 +56,8 @@ cpSync(path.dirname(createRequire(path.join(pkg, 'package.json')).resolve('node-
 
 const cuda = path.join(pkgs, 'backend-cuda');
 for (const p of ['native', 'bench', 'scripts/build-addon.mjs', 'scripts/gpu-runner.mjs', 'prebuilds']) cpSync(path.join(pkg, p), path.join(cuda, p), { recursive: true });
-// no name or exports here: '@phys/backend-cuda' in the bench must resolve to the shim, not to dist/
-writeFileSync(path.join(cuda, 'package.json'), JSON.stringify({ private: true, type: 'module' }));
+// (pkgs/backend-cuda/package.json above has no name or exports: '@phys/backend-cuda' in the bench
+// must resolve to the shim, not to dist/)
 // the Node-API headers (all the addon includes from Node), for a rebuild where Node has no headers
 const nodeInclude = [process.env.NODE_INCLUDE, path.join(path.dirname(process.execPath), '..', 'include', 'node'), '/usr/include/node'].find((d) => d && existsSync(path.join(d, 'node_api.h')));
 mkdirSync(path.join(out, 'node-include'));
