@@ -106,14 +106,15 @@ class Storage {
    * The host mirror. `'shared'` (the `data` accessor) and `'read'` download it (after the stream's
    * pending work) when the device is newer; `'shared'` also counts it as possibly written at any
    * time (uploaded before every device read from then on), `'read'` does not. `'write'` (the caller
-   * overwrites every value before the next operation) skips the download and marks the mirror as
-   * the newer copy, uploaded once before the next device read.
+   * overwrites the values of `whole` storage, or of part of it, before the next operation) skips
+   * the download when the whole storage is overwritten and marks the mirror as the newer copy,
+   * uploaded once before the next device read.
    */
-  hostArray(mode: HostAccess): TensorData {
+  hostArray(mode: HostAccess, whole = true): TensorData {
     this.live();
     this.host ??= allocateHost(this.length, this.dtype);
     if (mode === 'write') {
-      this.hostValid = true;
+      if (whole) this.hostValid = true;
       this.hostWritten = true;
     }
     if (!this.hostValid) {
@@ -156,10 +157,10 @@ class View {
 
   /**
    * The host values of this view (a stable array object: the same one on every read). A `'write'`
-   * of part of a storage downloads the rest first, like `'shared'`.
+   * of part of a storage downloads the rest first.
    */
   hostData(mode: HostAccess = 'shared'): TensorData {
-    const host = this.storage.hostArray(mode === 'write' && !this.whole ? 'shared' : mode);
+    const host = this.storage.hostArray(mode, this.whole);
     if (this.whole) return host;
     if (this.cache?.host !== host) this.cache = { host, sub: host.subarray(this.offset, this.offset + this.length) };
     return this.cache.sub;

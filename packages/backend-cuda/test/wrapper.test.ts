@@ -80,6 +80,11 @@ describe('device residency', () => {
     rows.writeData().set([0, 0]);
     expect(Array.from(be.scaleRows(x, 1).data)).toEqual([2, 4, 0, 0]);
     expect(copies(fake)).toEqual({ up: 1, down: 2 });
+    // ... and is uploaded once: later device reads of x copy nothing
+    fake.log.length = 0;
+    be.scaleRows(x, 2, x);
+    be.scaleRows(x, 2, x);
+    expect(copies(fake)).toEqual({ up: 0, down: 0 });
     // host tensors: both are `data` itself
     const h = Tensor.from([1, 2], [1, 2]);
     expect(h.readData()).toBe(h.data);

@@ -339,11 +339,13 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       // with readData (and the output filled through writeData), a device backend copies x to the
       // host and the result back once per call (docs: @phys/backend-cuda README).
       let xFeed: TensorData;
-      if (coef === undefined && runRows === n && isType(xs.readData(), info.types.x)) xFeed = xs.readData();
-      else {
+      if (coef) {
         xFeed = allocateTyped(info.types.x, runRows * rowSize);
-        if (coef) backend.scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
-        else copyInto(xFeed, xs.readData());
+        backend.scaleRows(xs, coef.cIn.subarray(start, end), new Tensor(xFeed.subarray(0, n * rowSize), xs.shape));
+      } else {
+        const xv = xs.readData();
+        xFeed = runRows === n && isType(xv, info.types.x) ? xv : allocateTyped(info.types.x, runRows * rowSize);
+        if (xFeed !== xv) copyInto(xFeed, xv);
       }
       // One noise value per row (dims [B] or [B, 1, ...]); padded rows repeat the last one.
       const sDims = scalarSigma ? [] : noiseDims(prep.sigma, runRows);
@@ -351,14 +353,15 @@ export async function loadDenoiser(source: ModelSource, options: DenoiserOptions
       for (let i = 0; i < sFeed.length; i++) sFeed[i] = noiseValues[start + Math.min(i, n - 1)]!;
       // Output: written by onnxruntime straight into the result when types and rows match.
       const outRows = whole ? out : out.sliceRows(start, end);
-      const direct = runRows === n && isType(outRows.writeData(), info.types.output);
-      const fetchBuf = direct ? outRows.writeData() : allocateTyped(info.types.output, runRows * rowSize);
+      const outArray = runRows === n ? outRows.writeData() : undefined;
+      const direct = outArray !== undefined && isType(outArray, info.types.output);
+      const fetchBuf = direct ? outArray : allocateTyped(info.types.output, runRows * rowSize);
       const dims = [runRows, ...imageShape];
       await runSession(session, info.source, { [cfg.names.x]: wrapTyped(info.types.x, xFeed, dims), [cfg.names.sigma]: wrapTyped(info.types.sigma, sFeed, sDims) }, { [cfg.names.output]: wrapTyped(info.types.output, fetchBuf, dims) });
       const F = direct ? outRows : new Tensor(fetchBuf.subarray(0, n * rowSize), xs.shape);
       // EDM Eq. 7 / thesis Alg. 13: D = c_skip x + c_out F (in place when F is the result).
       if (coef) backend.lincomb([[coef.cSkip.subarray(start, end), xs], [coef.cOut.subarray(start, end), F]], outRows);
-      else if (!direct) copyInto(outRows.writeData(), F.data);
+      else if (!direct) copyInto(outArray ?? outRows.writeData(), F.data);
       if (checkOutput) assertFinite(outRows.readData(), outputLabel, `rows ${start}..${end - 1}, flat index within the chunk`);
     });
     return out;

@@ -1,4 +1,4 @@
-import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize, type TensorData } from '@phys/tensor';
+import { ShapeError, Tensor, ValueError, assertFinite, formatShape, shapeSize } from '@phys/tensor';
 import type { InferenceSession } from 'onnxruntime-common';
 import type { PhysMetadata } from './metadata.js';
 import {
@@ -153,16 +153,15 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
         const n = end - start;
         const runRows = padTo ?? n;
         const xs = x.sliceRows(start, end);
-        let xFeed: TensorData = xs.readData();
-        if (!(runRows === n && isType(xFeed, info.types.x))) {
-          xFeed = allocateTyped(info.types.x, runRows * rowSize);
-          copyInto(xFeed, xs.readData());
-        }
+        const xv = xs.readData();
+        const xFeed = runRows === n && isType(xv, info.types.x) ? xv : allocateTyped(info.types.x, runRows * rowSize);
+        if (xFeed !== xv) copyInto(xFeed, xv);
         const zFeed = allocateTyped(info.types.z, runRows);
         for (let i = 0; i < runRows; i++) zFeed[i] = z[start + Math.min(i, n - 1)]!;
         const outRows = outX.sliceRows(start, end);
-        const direct = runRows === n && isType(outRows.writeData(), info.types.output);
-        const fetchX = direct ? outRows.writeData() : allocateTyped(info.types.output, runRows * rowSize);
+        const outArray = runRows === n ? outRows.writeData() : undefined;
+        const direct = outArray !== undefined && isType(outArray, info.types.output);
+        const fetchX = direct ? outArray : allocateTyped(info.types.output, runRows * rowSize);
         const fetchZ = allocateTyped(info.types.outputZ, runRows);
         const dims = [runRows, ...imageShape];
         await runSession(
@@ -171,7 +170,7 @@ export async function loadNormalizedField(source: ModelSource, options: FieldOpt
           { [names.x]: wrapTyped(info.types.x, xFeed, dims), [names.z]: wrapTyped(info.types.z, zFeed, zDims(runRows)) },
           { [names.output]: wrapTyped(info.types.output, fetchX, dims), [names.outputZ]: wrapTyped(info.types.outputZ, fetchZ, ozDims(runRows)) },
         );
-        if (!direct) copyInto(outRows.writeData(), fetchX.subarray(0, n * rowSize));
+        if (!direct) copyInto(outArray ?? outRows.writeData(), fetchX.subarray(0, n * rowSize));
         for (let i = 0; i < n; i++) outZ[start + i] = fetchZ[i]!;
         if (checkOutput) {
           assertFinite(outRows.readData(), `output '${names.output}' of ${info.source}`, `rows ${start}..${end - 1}`);

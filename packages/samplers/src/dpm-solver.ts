@@ -140,7 +140,7 @@ export function dpmSolverMultistep(options: DpmSolverMultistepOptions = {}): Ode
       const steps = sigmas.length - 1;
       // dpm_solver_pytorch counts the steps to the last positive level; a step to 0 is its denoise_to_zero.
       const solverSteps = sigmas[steps] === 0 ? steps - 1 : steps;
-      const x = getBackend().clone(x0);
+      const x = backend.clone(x0);
       const prev: Tensor[] = []; // data predictions, newest first
       for (let i = 0; i < steps; i++) {
         const sigma = sigmas[i]!;
@@ -195,7 +195,7 @@ export function dpmSolverSinglestep(options: DpmSolverSinglestepOptions = {}): O
     name: `dpm-solver-${order}`,
     async integrate<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array): Promise<Tensor> {
       const backend = getBackend();
-      const x = getBackend().clone(x0);
+      const x = backend.clone(x0);
       const n = sigmas.length - 1;
       const endsInZero = sigmas[n] === 0;
       // d = (x - D(x; t))/t at (x, t); a step from t to t' with h = log(t/t') has t'(e^h - 1) = t - t'.

@@ -24,7 +24,7 @@ export async function dpmppSdeSample<C = unknown>(denoiser: Denoiser<C>, x0: Ten
   if (r === 0) throw new ValueError('r', r, 'a number in (0, 1]');
   const backend = getBackend();
   const fac = 1 / (2 * r);
-  const x = getBackend().clone(x0);
+  const x = backend.clone(x0);
   for (let i = 0; i + 1 < s.length; i++) {
     const sigma = s[i]!;
     const sigmaNext = s[i + 1]!;
@@ -69,7 +69,7 @@ export async function dpmpp2mSdeSample<C = unknown>(denoiser: Denoiser<C>, x0: T
   const solverType: string = options.solverType ?? 'midpoint';
   if (solverType !== 'midpoint' && solverType !== 'heun') throw new ValueError('solverType', solverType, "'midpoint' or 'heun'");
   const backend = getBackend();
-  const x = getBackend().clone(x0);
+  const x = backend.clone(x0);
   let old: Tensor | undefined;
   let hLast = NaN;
   for (let i = 0; i + 1 < s.length; i++) {
@@ -110,7 +110,7 @@ export async function dpmpp2mSdeSample<C = unknown>(denoiser: Denoiser<C>, x0: T
 export async function dpmpp3mSdeSample<C = unknown>(denoiser: Denoiser<C>, x0: Tensor, sigmas: ArrayLike<number>, options: AncestralOptions<C> = {}): Promise<SampleResult> {
   const { run, sigmas: s, eta, sNoise, noise } = ancestralSetup(denoiser, x0, sigmas, options);
   const backend = getBackend();
-  const x = getBackend().clone(x0);
+  const x = backend.clone(x0);
   let d1: Tensor | undefined;
   let d2: Tensor | undefined;
   let h1 = NaN;

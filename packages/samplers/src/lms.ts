@@ -43,7 +43,7 @@ export function lmsSolver(options: LmsOptions = {}): OdeSolver {
     name: `lms-${order}`,
     async integrate<C>(run: SamplerRun<C>, x0: Tensor, sigmas: Float64Array): Promise<Tensor> {
       const backend = getBackend();
-      const x = getBackend().clone(x0);
+      const x = backend.clone(x0);
       const ds: Tensor[] = []; // newest first
       for (let i = 0; i + 1 < sigmas.length; i++) {
         const sigma = sigmas[i]!;

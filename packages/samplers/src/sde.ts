@@ -36,7 +36,7 @@ export async function eulerMaruyamaSample<C = unknown>(
   const beta = checkNumber(options.betaScale ?? 1, 'betaScale', 0);
   const backend = getBackend();
   const run = new SamplerRun(denoiser, options, x0, s[0]!);
-  const x = getBackend().clone(x0);
+  const x = backend.clone(x0);
   for (let i = 0; i + 1 < s.length; i++) {
     const t = s[i]!;
     const tNext = s[i + 1]!;
@@ -100,7 +100,7 @@ export async function predictorCorrectorSample<C = unknown>(
   if (!['batch', 'sample', undefined].includes(options.stepNorm)) throw new ValueError('stepNorm', options.stepNorm, "'batch' or 'sample'");
   const backend = getBackend();
   const run = new SamplerRun(denoiser, options, x0, s[0]!);
-  const x = getBackend().clone(x0);
+  const x = backend.clone(x0);
   const rows = x.rows;
   for (let i = 0; i + 1 < s.length; i++) {
     const t = s[i]!;
